@@ -13,7 +13,7 @@ export const assignment = z
 export const assignmentsSchema = z
   .strictObject({
     apiVersion,
-    kind: z.literal('Assignments'),
+    kind: z.literal('Assignments').describe('Always "Assignments".'),
     spec: z.strictObject({
       assignments: z.array(assignment).describe('Who gets which profile and blueprints.'),
     }),

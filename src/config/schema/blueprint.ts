@@ -21,7 +21,9 @@ export const TOOL_ARGUMENT_LOGGING = ['none', 'redacted', 'full'] as const;
 const commandPattern = z
   .string()
   .min(1)
-  .describe('An argv glob: words separated by spaces, "*" matches any run of characters (e.g. "git *", "npm test").');
+  .describe(
+    'An argv glob: words separated by spaces, "*" matches any run of characters (e.g. "git *", "npm test").',
+  );
 
 export const httpRule = z
   .strictObject({
@@ -32,21 +34,38 @@ export const httpRule = z
 
 export const blueprintService = z
   .strictObject({
-    name: dnsLabel.describe('Service name; when hosts are omitted, the shared service of this name (services/*.yaml) supplies them.'),
-    hosts: z.array(hostPattern).min(1).optional().describe('Hosts this service may reach. Default: the shared service\'s hosts.'),
-    ports: z.array(port).min(1).optional().describe('Ports allowed on those hosts. Default: the shared service\'s ports, else [443].'),
+    name: dnsLabel.describe(
+      'Service name; when hosts are omitted, the shared service of this name (services/*.yaml) supplies them.',
+    ),
+    hosts: z
+      .array(hostPattern)
+      .min(1)
+      .optional()
+      .describe("Hosts this service may reach. Default: the shared service's hosts."),
+    ports: z
+      .array(port)
+      .min(1)
+      .optional()
+      .describe("Ports allowed on those hosts. Default: the shared service's ports, else [443]."),
     access: z
       .enum(ACCESS_LEVELS)
       .optional()
-      .describe('L7 method class: read-only (GET, HEAD, OPTIONS), read-write (also POST, PUT, PATCH, DELETE), full (any). Needs TLS inspection.'),
-    rules: z.array(httpRule).optional().describe('Finer L7 rules; with rules, a request must match one of them.'),
+      .describe(
+        'L7 method class: read-only (GET, HEAD, OPTIONS), read-write (also POST, PUT, PATCH, DELETE), full (any). Needs TLS inspection.',
+      ),
+    rules: z
+      .array(httpRule)
+      .optional()
+      .describe('Finer L7 rules; with rules, a request must match one of them.'),
     credential: dnsLabel
       .optional()
       .describe('Name of a secret the gateway injects; the agent only ever sees a placeholder.'),
     cidrs: z
       .array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR such as 10.20.0.0/16'))
       .optional()
-      .describe('Private address ranges this service may resolve to (private ranges are otherwise always denied).'),
+      .describe(
+        'Private address ranges this service may resolve to (private ranges are otherwise always denied).',
+      ),
   })
   .describe('A service the agent may reach: the egress allowlist entry (default deny).');
 
@@ -65,9 +84,17 @@ export const reviewGates = z
       .array(z.string().regex(/^(group|user):.+$/, 'must be "group:NAME" or "user:EMAIL"'))
       .min(1)
       .describe('Who may approve: "group:NAME" or "user:EMAIL".'),
-    minApprovals: z.int().min(1).max(10).default(1).describe('Distinct approvals needed (never the requester). Default 1.'),
+    minApprovals: z
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .describe('Distinct approvals needed (never the requester). Default 1.'),
     timeout: duration.default('4h').describe('How long a request waits for review. Default 4h.'),
-    onTimeout: z.enum(['deny', 'allow']).default('deny').describe('Outcome when the timeout passes. Default deny.'),
+    onTimeout: z
+      .enum(['deny', 'allow'])
+      .default('deny')
+      .describe('Outcome when the timeout passes. Default deny.'),
   })
   .describe('Who reviews gated writes and how.');
 
@@ -77,10 +104,27 @@ export const loggingSpec = z
       .enum(TOOL_ARGUMENT_LOGGING)
       .default('redacted')
       .describe('How tool arguments are recorded in audit events: full, redacted or none. Default redacted.'),
-    redact: z.array(redactPattern).default([]).describe('Patterns whose matches are replaced before events leave the supervisor.'),
+    redact: z
+      .array(redactPattern)
+      .default([])
+      .describe('Patterns whose matches are replaced before events leave the supervisor.'),
     retention: duration.default('365d').describe('How long audit events are kept. Default 365d.'),
   })
-  .describe('What the audit trail records of this blueprint\'s sessions.');
+  .describe("What the audit trail records of this blueprint's sessions.");
+
+/** Sandbox layers a blueprint may run without when the kernel lacks them (docs/sandbox.md). */
+export const SANDBOX_WAIVABLE_FEATURES = ['landlock'] as const;
+
+export const sandboxSpec = z
+  .strictObject({
+    allowMissing: z
+      .array(z.enum(SANDBOX_WAIVABLE_FEATURES))
+      .default([])
+      .describe(
+        'Kernel features the sandbox may start without, weakening it: "landlock" (the second filesystem layer). Each use is logged and audited. Default [] (every layer required).',
+      ),
+  })
+  .describe('Sandbox options. Omitted: every layer is required and a missing one stops the launch.');
 
 export const blueprintSpec = z.strictObject({
   goal: z.string().min(1).describe('What the agent is for, in a sentence.'),
@@ -89,7 +133,10 @@ export const blueprintSpec = z.strictObject({
       commands: z
         .strictObject({
           allow: z.array(commandPattern).default([]).describe('Commands the agent may run. Empty: none.'),
-          deny: z.array(commandPattern).default([]).describe('Commands always refused; deny wins over allow.'),
+          deny: z
+            .array(commandPattern)
+            .default([])
+            .describe('Commands always refused; deny wins over allow.'),
         })
         .optional()
         .describe('What the agent may execute.'),
@@ -97,7 +144,9 @@ export const blueprintSpec = z.strictObject({
         .array(
           z.strictObject({
             server: dnsLabel.describe('MCP server name.'),
-            allow: z.array(z.string().min(1)).describe('Tools of that server the agent may call. Empty: none.'),
+            allow: z
+              .array(z.string().min(1))
+              .describe('Tools of that server the agent may call. Empty: none.'),
           }),
         )
         .optional()
@@ -105,18 +154,28 @@ export const blueprintSpec = z.strictObject({
     })
     .optional()
     .describe('Tools the agent may use. Omitted: none.'),
-  services: z.array(blueprintService).optional().describe('The egress allowlist. Omitted or empty: no egress.'),
+  services: z
+    .array(blueprintService)
+    .optional()
+    .describe('The egress allowlist. Omitted or empty: no egress.'),
   dataScope: z
     .strictObject({
       read: z.array(absolutePath).default([]).describe('Paths the agent may read.'),
       write: z.array(absolutePath).default([]).describe('Paths the agent may write (each also readable).'),
-      deny: z.array(absolutePath).default([]).describe('Paths hidden from the agent, even under read or write.'),
+      deny: z
+        .array(absolutePath)
+        .default([])
+        .describe('Paths hidden from the agent, even under read or write.'),
     })
     .optional()
     .describe('Filesystem scope inside the sandbox. Omitted: /workspace read-only.'),
-  writes: z.array(blueprintWrite).optional().describe('State-changing service actions and their review requirement.'),
+  writes: z
+    .array(blueprintWrite)
+    .optional()
+    .describe('State-changing service actions and their review requirement.'),
   reviewGates: reviewGates.optional(),
   logging: loggingSpec.optional(),
+  sandbox: sandboxSpec.optional(),
 });
 
 export const blueprintMetadata = z.strictObject({
@@ -130,10 +189,10 @@ export const blueprintMetadata = z.strictObject({
 export const blueprintSchema = z
   .strictObject({
     apiVersion,
-    kind: z.literal('Blueprint'),
-    metadata: blueprintMetadata,
+    kind: z.literal('Blueprint').describe('Always "Blueprint".'),
+    metadata: blueprintMetadata.describe('Name, version and the people accountable for this blueprint.'),
     extends: dnsLabel.optional().describe('Parent blueprint; this one may only narrow it.'),
-    spec: blueprintSpec,
+    spec: blueprintSpec.describe('What the agent may do, reach and write.'),
   })
   .describe('A workflow template: what an agent may do, reach and write.');
 
@@ -144,3 +203,4 @@ export type BlueprintWrite = z.infer<typeof blueprintWrite>;
 export type HttpRule = z.infer<typeof httpRule>;
 export type ReviewGates = z.infer<typeof reviewGates>;
 export type LoggingSpec = z.infer<typeof loggingSpec>;
+export type SandboxSpec = z.infer<typeof sandboxSpec>;

@@ -11,8 +11,13 @@ export const apiVersion = z.literal(API_VERSION).describe(`Always "${API_VERSION
 
 export const dnsLabel = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and "-", 1-63 characters')
-  .describe('A DNS label: lowercase letters, digits and "-", 1-63 characters, starting and ending alphanumeric.');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a DNS label: lowercase letters, digits and "-", 1-63 characters',
+  )
+  .describe(
+    'A DNS label: lowercase letters, digits and "-", 1-63 characters, starting and ending alphanumeric.',
+  );
 
 export const semver = z
   .string()
@@ -32,7 +37,8 @@ export const duration = z
 export const absolutePath = z
   .string()
   .refine(
-    (p) => p.startsWith('/') && !p.split('/').some((part) => part === '..' || part === '.') && !p.includes('\0'),
+    (p) =>
+      p.startsWith('/') && !p.split('/').some((part) => part === '..' || part === '.') && !p.includes('\0'),
     'must be an absolute path without "." or ".." segments',
   )
   .describe('An absolute path inside the sandbox, without "." or ".." segments.');
@@ -48,16 +54,31 @@ export const hostPattern = z
     (h) => HOSTNAME.test(h) || IPV4.test(h) || (h.startsWith('[') && h.endsWith(']') && h.length > 2),
     'must be a lowercase DNS name with at least two labels, "*.example.com" (one leading wildcard label), or an IP literal',
   )
-  .describe('Exact host name, "*.example.com" (matches exactly one extra leading label), or an IP literal ([::1] for IPv6).');
+  .describe(
+    'Exact host name, "*.example.com" (matches exactly one extra leading label), or an IP literal ([::1] for IPv6).',
+  );
 
 export const port = z.int().min(1).max(65535).describe('A TCP port, 1-65535.');
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
+export const HTTP_METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'CONNECT',
+  'TRACE',
+] as const;
 export const httpMethod = z.enum(HTTP_METHODS).describe('An HTTP method, upper case.');
 
 export const urlPathGlob = z
   .string()
-  .regex(/^\/[^\s?#]*$/, 'must be a URL path glob starting with "/" ("*" matches one segment, "**" any number)')
+  .regex(
+    /^\/[^\s?#]*$/,
+    'must be a URL path glob starting with "/" ("*" matches one segment, "**" any number)',
+  )
   .describe('A URL path glob: "*" matches within one segment, "**" matches any number of segments.');
 
 /** Regular expressions in the RE2-like form operators write, e.g. "(?i)password". */

@@ -1,6 +1,6 @@
 export { assignmentsSchema } from './assignments.ts';
 export type { Assignments } from './assignments.ts';
-export { ACCESS_LEVELS, TOOL_ARGUMENT_LOGGING, blueprintSchema } from './blueprint.ts';
+export { ACCESS_LEVELS, SANDBOX_WAIVABLE_FEATURES, TOOL_ARGUMENT_LOGGING, blueprintSchema } from './blueprint.ts';
 export type {
   Blueprint,
   BlueprintService,
@@ -9,6 +9,7 @@ export type {
   HttpRule,
   LoggingSpec,
   ReviewGates,
+  SandboxSpec,
 } from './blueprint.ts';
 export { API_VERSION, HTTP_METHODS, compileRedactPattern } from './common.ts';
 export { platformSchema } from './platform.ts';

@@ -10,34 +10,60 @@ const demoUser = z.strictObject({
 
 export const identitySpec = z
   .strictObject({
-    provider: z.enum(['oidc', 'embedded']).describe('oidc: an enterprise IdP by discovery; embedded: the development IdP (never for production).'),
+    provider: z
+      .enum(['oidc', 'embedded'])
+      .describe(
+        'oidc: an enterprise IdP by discovery; embedded: the development IdP (never for production).',
+      ),
     issuer: z.url().optional().describe('OIDC issuer URL (provider oidc).'),
     clientId: z.string().min(1).optional().describe('OIDC client id (provider oidc).'),
-    groupsClaim: z.string().min(1).default('groups').describe('ID token claim that carries the user\'s groups. Default "groups".'),
-    adminGroups: z.array(z.string().min(1)).default([]).describe('Groups whose members are Paddock administrators.'),
+    groupsClaim: z
+      .string()
+      .min(1)
+      .default('groups')
+      .describe('ID token claim that carries the user\'s groups. Default "groups".'),
+    adminGroups: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Groups whose members are Paddock administrators.'),
     sessionMaxAge: duration.default('8h').describe('Longest a session lives. Default 8h.'),
     sessionIdleTimeout: duration.default('30m').describe('A session idle this long ends. Default 30m.'),
     demoUsers: z.array(demoUser).default([]).describe('Users of the embedded IdP (provider embedded only).'),
   })
   .superRefine((identity, ctx) => {
     if (identity.provider === 'oidc') {
-      if (!identity.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when provider is oidc' });
-      if (!identity.clientId) ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'is required when provider is oidc' });
+      if (!identity.issuer)
+        ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when provider is oidc' });
+      if (!identity.clientId)
+        ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'is required when provider is oidc' });
       if (identity.demoUsers.length > 0)
-        ctx.addIssue({ code: 'custom', path: ['demoUsers'], message: 'is only allowed when provider is embedded' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['demoUsers'],
+          message: 'is only allowed when provider is embedded',
+        });
     }
   });
 
 const channel = z.strictObject({
   name: dnsLabel.describe('Channel name, e.g. canary or stable.'),
-  threshold: z.int().min(1).max(10).default(1).describe('Signatures required on this channel\'s metadata. Default 1.'),
+  threshold: z
+    .int()
+    .min(1)
+    .max(10)
+    .default(1)
+    .describe("Signatures required on this channel's metadata. Default 1."),
 });
 
 const jsonlSink = z.strictObject({
   type: z.literal('jsonl'),
   name: dnsLabel.describe('Sink name, used in logs and dead-letter files.'),
   path: z.string().min(1).describe('File to append OCSF events to, one JSON object per line.'),
-  maxBytes: z.int().min(1024).default(100 * 1024 * 1024).describe('Rotate after this many bytes. Default 100 MiB.'),
+  maxBytes: z
+    .int()
+    .min(1024)
+    .default(100 * 1024 * 1024)
+    .describe('Rotate after this many bytes. Default 100 MiB.'),
 });
 const syslogSink = z.strictObject({
   type: z.literal('syslog'),
@@ -65,13 +91,19 @@ const otlpSink = z.strictObject({
   url: z.url().describe('OTLP/HTTP logs endpoint, e.g. https://collector:4318/v1/logs.'),
 });
 
-export const auditSink = z.discriminatedUnion('type', [jsonlSink, syslogSink, splunkSink, azureSink, otlpSink]);
+export const auditSink = z.discriminatedUnion('type', [
+  jsonlSink,
+  syslogSink,
+  splunkSink,
+  azureSink,
+  otlpSink,
+]);
 
 export const platformSchema = z
   .strictObject({
     apiVersion,
-    kind: z.literal('Platform'),
-    metadata: metadataName,
+    kind: z.literal('Platform').describe('Always "Platform".'),
+    metadata: metadataName.describe('Name of this platform (a DNS label).'),
     spec: z.strictObject({
       identity: identitySpec,
       provider: z.enum(PROVIDERS).default('local').describe('Default workspace provider. Default local.'),
@@ -79,11 +111,19 @@ export const platformSchema = z
         .strictObject({
           channels: z.array(channel).min(1).describe('Release channels, in promotion order.'),
         })
-        .default({ channels: [{ name: 'canary', threshold: 1 }, { name: 'stable', threshold: 1 }] })
+        .default({
+          channels: [
+            { name: 'canary', threshold: 1 },
+            { name: 'stable', threshold: 1 },
+          ],
+        })
         .describe('Policy release channels. Default canary then stable, one signature each.'),
       audit: z
         .strictObject({
-          sinks: z.array(auditSink).default([]).describe('Where audit events are exported (several at once).'),
+          sinks: z
+            .array(auditSink)
+            .default([])
+            .describe('Where audit events are exported (several at once).'),
         })
         .default({ sinks: [] })
         .describe('Audit export settings.'),

@@ -18,7 +18,9 @@ export const profileSpec = z
         'must be pinned: an image reference with @sha256:<digest>, or an Azure Compute Gallery image version id with an explicit version',
       )
       .optional()
-      .describe('Workspace image, pinned by digest (kubevirt) or gallery image version (azure). Not used by the local provider.'),
+      .describe(
+        'Workspace image, pinned by digest (kubevirt) or gallery image version (azure). Not used by the local provider.',
+      ),
     size: z
       .strictObject({
         cpus: z.int().min(1).max(256).describe('Virtual CPUs.'),
@@ -28,13 +30,30 @@ export const profileSpec = z
       .describe('Workspace size.'),
     limits: z
       .strictObject({
-        processes: z.int().min(8).max(1_000_000).default(512).describe('Most processes in the sandbox. Default 512.'),
-        openFiles: z.int().min(64).max(1_048_576).default(4096).describe('Most open files per process. Default 4096.'),
-        memoryMiB: z.int().min(64).max(4_194_304).optional().describe('Most memory for the sandbox, in MiB. Default: size.memoryMiB.'),
+        processes: z
+          .int()
+          .min(8)
+          .max(1_000_000)
+          .default(512)
+          .describe('Most processes in the sandbox. Default 512.'),
+        openFiles: z
+          .int()
+          .min(64)
+          .max(1_048_576)
+          .default(4096)
+          .describe('Most open files per process. Default 4096.'),
+        memoryMiB: z
+          .int()
+          .min(64)
+          .max(4_194_304)
+          .optional()
+          .describe('Most memory for the sandbox, in MiB. Default: size.memoryMiB.'),
       })
       .default({ processes: 512, openFiles: 4096 })
       .describe('Resource limits on the agent sandbox.'),
-    idleTimeout: duration.default('30m').describe('Stop the workspace after this long without a session. Default 30m.'),
+    idleTimeout: duration
+      .default('30m')
+      .describe('Stop the workspace after this long without a session. Default 30m.'),
     maxLifetime: duration.default('7d').describe('Rebuild the workspace after this long. Default 7d.'),
   })
   .superRefine((spec, ctx) => {
@@ -46,9 +65,9 @@ export const profileSpec = z
 export const profileSchema = z
   .strictObject({
     apiVersion,
-    kind: z.literal('Profile'),
-    metadata: metadataName,
-    spec: profileSpec,
+    kind: z.literal('Profile').describe('Always "Profile".'),
+    metadata: metadataName.describe('Name assignments use for this profile.'),
+    spec: profileSpec.describe('Provider, image, size, limits and lifetime of the workspace.'),
   })
   .describe('A workspace profile: provider, image, size and lifetime.');
 

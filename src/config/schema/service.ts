@@ -12,9 +12,9 @@ export const serviceSpec = blueprintService
 export const serviceSchema = z
   .strictObject({
     apiVersion,
-    kind: z.literal('Service'),
-    metadata: metadataName,
-    spec: serviceSpec,
+    kind: z.literal('Service').describe('Always "Service".'),
+    metadata: metadataName.describe('Name blueprints use for this service in spec.services[].name.'),
+    spec: serviceSpec.describe('Hosts, ports and L7 rules of the service.'),
   })
   .describe('A shared service definition that blueprints reference by name.');
 

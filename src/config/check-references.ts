@@ -1,0 +1,134 @@
+import { suggestion } from './did-you-mean.ts';
+import { problemAt } from './problem.ts';
+import type { ConfigProblem, DesiredState, FieldPath, SourceLocation } from './repository.ts';
+import type { Blueprint } from './schema/index.ts';
+
+// Checks between documents that each passed their schema: every name one document
+// uses must be defined by another. A dangling name would otherwise be resolved at
+// runtime to "nothing", which is safe (default deny) but never what was meant.
+
+/**
+ * Assignments must name existing profiles and blueprints; a blueprint service
+ * without hosts must name a shared service; `extends` must name a blueprint.
+ * `namesWithProblems` (from loadRepository) lists `Kind/name` of files that have
+ * problems of their own; references to those are not reported.
+ */
+export function checkReferences(
+  state: DesiredState,
+  namesWithProblems: ReadonlySet<string> = new Set(),
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // A name whose file failed its own checks is reported there, not as unknown here.
+  const known = (kind: string, names: ReadonlyMap<string, unknown>, name: string) =>
+    names.has(name) || namesWithProblems.has(`${kind}/${name}`);
+  const assignments = state.assignments;
+  if (assignments) {
+    assignments.value.spec.assignments.forEach((assignment, index) => {
+      const base = ['spec', 'assignments', index] as const;
+      if (!known('Profile', state.profiles, assignment.profile)) {
+        const path = [...base, 'profile'];
+        problems.push(
+          problemAt(
+            assignments.locate(path),
+            path,
+            unknownName('profile', assignment.profile, 'profiles', state.profiles.keys()),
+          ),
+        );
+      }
+      assignment.blueprints.forEach((name, position) => {
+        if (known('Blueprint', state.blueprints, name)) return;
+        const path = [...base, 'blueprints', position];
+        problems.push(
+          problemAt(
+            assignments.locate(path),
+            path,
+            unknownName('blueprint', name, 'blueprints', state.blueprints.keys()),
+          ),
+        );
+      });
+    });
+  }
+
+  for (const document of state.blueprints.values()) {
+    const { value } = document;
+    if (value.extends !== undefined && !known('Blueprint', state.blueprints, value.extends)) {
+      problems.push(
+        problemAt(
+          document.locate(['extends']),
+          ['extends'],
+          unknownName('blueprint', value.extends, 'blueprints', state.blueprints.keys()),
+        ),
+      );
+    }
+    (value.spec.services ?? []).forEach((service, index) => {
+      if (service.hosts !== undefined || known('Service', state.services, service.name)) return;
+      const path = ['spec', 'services', index, 'name'];
+      problems.push(
+        problemAt(
+          document.locate(path),
+          path,
+          `service "${service.name}" has no hosts and services/ defines no service of that name: add hosts, or add services/${service.name}.yaml${suggestion(service.name, state.services.keys())}`,
+        ),
+      );
+    });
+  }
+  return problems;
+}
+
+function unknownName(noun: string, name: string, folder: string, known: Iterable<string>): string {
+  return `no ${noun} is named "${name}" (metadata.name in ${folder}/)${suggestion(name, known)}`;
+}
+
+/**
+ * Checks of the effective blueprint (after `extends` is applied), because a child
+ * may inherit its writes from one blueprint and its services or review gates from
+ * another: every write goes to a service the blueprint allows, and a write that
+ * needs review has reviewers to ask. `locate` maps a path of `effective` to the
+ * file that supplied it.
+ */
+export function checkEffectiveBlueprint(
+  effective: Blueprint,
+  file: string,
+  locate: (path: FieldPath) => SourceLocation,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const spec = effective.spec;
+  const services = (spec.services ?? []).map((service) => service.name);
+  const name = effective.metadata.name;
+  // A write inherited from a parent is located in the parent's file; say so, since
+  // the blueprint named in the message is not the one in that file.
+  const subject = (location: SourceLocation, own: string, inherited: string) =>
+    `blueprint "${name}" ${location.file === file ? own : inherited}`;
+  (spec.writes ?? []).forEach((write, index) => {
+    if (services.includes(write.service)) return;
+    const path = ['spec', 'writes', index, 'service'];
+    const location = locate(path);
+    const allowed = services.length ? `; its services are ${services.join(', ')}` : '; it allows no services';
+    const who = subject(location, 'writes to', 'inherits this write to');
+    problems.push(
+      problemAt(
+        location,
+        path,
+        `${who} service "${write.service}", which is not in its spec.services${suggestion(write.service, services) || allowed}`,
+      ),
+    );
+  });
+  const gated = (spec.writes ?? []).findIndex((write) => write.review === 'required');
+  if (gated !== -1 && spec.reviewGates === undefined) {
+    const path = ['spec', 'writes', gated, 'review'];
+    const location = locate(path);
+    const who = subject(
+      location,
+      'requires review of this write',
+      'inherits this write, which requires review,',
+    );
+    problems.push(
+      problemAt(
+        location,
+        path,
+        `${who} but has no spec.reviewGates: add reviewGates with the reviewers who approve it`,
+      ),
+    );
+  }
+  return problems;
+}
