@@ -28,8 +28,11 @@ export interface Command {
 }
 
 /** `--config DIR`: the desired-state directory (default $PADDOCK_CONFIG, else the current directory). */
-export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const satisfies ParseArgsOptionsConfig;
-export const CONFIG_HELP = '  -c, --config DIR   desired-state directory (default: $PADDOCK_CONFIG, else the current directory)';
+export const CONFIG_OPTION = {
+  config: { type: 'string', short: 'c' },
+} as const satisfies ParseArgsOptionsConfig;
+export const CONFIG_HELP =
+  '  -c, --config DIR   desired-state directory (default: $PADDOCK_CONFIG, else the current directory)';
 
 /** `--json`: machine-readable output on stdout. */
 export const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies ParseArgsOptionsConfig;

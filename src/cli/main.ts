@@ -24,7 +24,7 @@ function topLevelHelp(): string {
     'Commands:',
     ...rows,
     '',
-    'Run `paddock <command> --help` for a command\'s options.',
+    "Run `paddock <command> --help` for a command's options.",
     '',
   ].join('\n');
 }
@@ -38,7 +38,10 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   let best: { command: Command; rest: string[] } | undefined;
   for (const command of COMMANDS) {
     const words = command.name.split(' ');
-    if (words.every((word, i) => argv[i] === word) && (!best || words.length > best.command.name.split(' ').length)) {
+    if (
+      words.every((word, i) => argv[i] === word) &&
+      (!best || words.length > best.command.name.split(' ').length)
+    ) {
       best = { command, rest: argv.slice(words.length) };
     }
   }
@@ -76,7 +79,9 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
     } catch (error) {
-      throw new PaddockError('PDK_CLI_USAGE', `paddock ${command.name}: ${(error as Error).message}`, { cause: error });
+      throw new PaddockError('PDK_CLI_USAGE', `paddock ${command.name}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const ctx: CommandContext = {
       values: parsed.values as CommandContext['values'],

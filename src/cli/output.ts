@@ -30,6 +30,8 @@ export function formatError(error: unknown, debug: boolean): string {
     if (debug && error.cause) lines.push(`  cause: ${String((error.cause as Error).stack ?? error.cause)}`);
     return `${lines.join('\n')}\n`;
   }
-  const detail = debug ? `\n${(error as Error)?.stack ?? String(error)}` : ' (set PADDOCK_LOG=debug for details)';
+  const detail = debug
+    ? `\n${(error as Error)?.stack ?? String(error)}`
+    : ' (set PADDOCK_LOG=debug for details)';
   return `error PDK_INTERNAL: ${ERRORS.PDK_INTERNAL.message}: ${(error as Error)?.message ?? String(error)}${detail}\n  fix: ${ERRORS.PDK_INTERNAL.fix}\n`;
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what Paddock needs from Debian 12 that is missing, as root or through sudo.
+# Safe to run again: it installs only what is absent. Node.js 24 itself comes from
+# npm (the `node` package in devDependencies), not from here.
+set -euo pipefail
+
+# command -> Debian package that provides it
+declare -A NEEDED=(
+  [bwrap]=bubblewrap
+  [nft]=nftables
+  [ip]=iproute2
+  [prlimit]=util-linux
+  [setpriv]=util-linux
+  [git]=git
+  [curl]=curl
+  [python3]=python3
+  [cc]=gcc
+  [openssl]=openssl
+  [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
+  [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
+)
+
+missing=()
+for cmd in "${!NEEDED[@]}"; do
+  if [[ "$cmd" == /* ]]; then [[ -x "$cmd" ]] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+  missing+=("${NEEDED[$cmd]}")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all Debian packages present" >&2
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "setup: missing packages ${missing[*]}, and not root and no sudo: install them as root, then re-run" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q >&2
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+echo "setup: done" >&2
