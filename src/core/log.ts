@@ -25,7 +25,9 @@ export function createLogger(
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const emit = (level: LogLevel) => (fields: LogFields, message: string) => {
     if (RANK[level] > threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, component, ...fields, msg: message })}\n`);
+    write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, component, ...fields, msg: message })}\n`,
+    );
   };
   return { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: emit('debug') };
 }
