@@ -8,4 +8,8 @@ export const ENV = {
   logLevel: 'PADDOCK_LOG',
   /** PostgreSQL connection string for the store (tests: set by the test runner). */
   databaseUrl: 'PADDOCK_DATABASE_URL',
+  /** Development only: an OCSF source schema directory; when set, every audit event is validated before it is written. */
+  ocsfSchemaDir: 'PADDOCK_OCSF_SCHEMA_DIR',
+  /** PostgreSQL server URL for tests; set by scripts/test.ts, which starts a throwaway cluster. */
+  testDatabaseUrl: 'PADDOCK_TEST_DATABASE_URL',
 } as const;

@@ -1,0 +1,280 @@
+import type { Clock } from '../../core/clock.ts';
+import { PaddockError } from '../../core/errors.ts';
+import { appendAuditEvents, lastAuditEvent, readAuditEvents } from './audit-queries.ts';
+import {
+  addReviewApproval,
+  createReviewRequest,
+  decideReviewRequest,
+  getReviewRequest,
+  listReviewApprovals,
+  listReviewRequests,
+} from './review-queries.ts';
+import { SESSION_COLUMNS, toSession, toUser, toWorkspace, USER_COLUMNS, WORKSPACE_COLUMNS } from './rows.ts';
+import { rethrowAsStoreError, type SqlExecutor } from './sql-executor.ts';
+import type {
+  AuditAppendResult,
+  AuditEventRecord,
+  AuditReadOptions,
+  NewReviewApproval,
+  NewReviewRequest,
+  NewSession,
+  NewUser,
+  NewWorkspace,
+  ReviewApprovalRecord,
+  ReviewRequestFilter,
+  ReviewRequestRecord,
+  ReviewStatus,
+  SessionRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+  WorkspaceRecord,
+} from './store.ts';
+
+const conflict = (message: string) => () => new PaddockError('PDK_STORE_CONFLICT', message);
+const notFound = (message: string) => () => new PaddockError('PDK_STORE_NOT_FOUND', message);
+
+/** The Store over either executor: the same statements, so both backends behave alike. */
+export class SqlStore implements Store {
+  readonly dialect: Store['dialect'];
+  readonly schemaVersion: number;
+  readonly #db: SqlExecutor;
+  readonly #clock: Clock;
+
+  constructor(db: SqlExecutor, clock: Clock, schemaVersion: number) {
+    this.dialect = db.dialect;
+    this.schemaVersion = schemaVersion;
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  #now(): number {
+    return Math.floor(this.#clock.now());
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    const now = this.#now();
+    const rows = await this.#db
+      .query(`INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`, [
+        user.id,
+        user.displayName,
+        JSON.stringify(user.groups ?? []),
+        user.disabled ?? false,
+        now,
+        now,
+      ])
+      .catch((error) => rethrowAsStoreError(error, { unique: conflict(`user ${user.id} already exists`) }));
+    return toUser(rows[0]!);
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const rows = await this.#db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (await this.#db.query(`SELECT ${USER_COLUMNS} FROM users ORDER BY id`)).map(toUser);
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
+    const now = this.#now();
+    return this.#db.transaction(async (tx) => {
+      // One statement with COALESCE, so concurrent patches of different fields both land.
+      const rows = await tx.query(
+        `UPDATE users SET display_name = COALESCE(?, display_name), groups = COALESCE(?, groups),
+           disabled = COALESCE(?, disabled), updated_at = ? WHERE id = ? RETURNING ${USER_COLUMNS}`,
+        [
+          patch.displayName ?? null,
+          patch.groups ? JSON.stringify(patch.groups) : null,
+          patch.disabled ?? null,
+          now,
+          id,
+        ],
+      );
+      if (!rows[0]) throw notFound(`user ${id} not found`)();
+      if (patch.disabled === true) await revokeActive(tx, id, now);
+      return toUser(rows[0]);
+    });
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    const changes = await this.#db.execute('DELETE FROM users WHERE id = ?', [id]).catch((error) =>
+      rethrowAsStoreError(error, {
+        'foreign-key': conflict(`user ${id} owns workspaces and cannot be deleted: disable the user instead`),
+      }),
+    );
+    if (changes === 0) throw notFound(`user ${id} not found`)();
+  }
+
+  async createWorkspace(workspace: NewWorkspace): Promise<WorkspaceRecord> {
+    const now = this.#now();
+    const { id, owner, profile, provider, state } = workspace;
+    const rows = await this.#db
+      .query(
+        `INSERT INTO workspaces (${WORKSPACE_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${WORKSPACE_COLUMNS}`,
+        [id, owner, profile, provider, state, now, now],
+      )
+      .catch((error) =>
+        rethrowAsStoreError(error, {
+          unique: conflict(`workspace ${id} already exists`),
+          'foreign-key': notFound(`workspace owner ${owner} is not a known user`),
+        }),
+      );
+    return toWorkspace(rows[0]!);
+  }
+
+  async getWorkspace(id: string): Promise<WorkspaceRecord | undefined> {
+    const rows = await this.#db.query(`SELECT ${WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?`, [id]);
+    return rows[0] && toWorkspace(rows[0]);
+  }
+
+  async listWorkspaces(filter: { readonly owner?: string } = {}): Promise<WorkspaceRecord[]> {
+    const rows =
+      filter.owner === undefined
+        ? await this.#db.query(`SELECT ${WORKSPACE_COLUMNS} FROM workspaces ORDER BY id`)
+        : await this.#db.query(`SELECT ${WORKSPACE_COLUMNS} FROM workspaces WHERE owner = ? ORDER BY id`, [
+            filter.owner,
+          ]);
+    return rows.map(toWorkspace);
+  }
+
+  async transitionWorkspace(
+    id: string,
+    fromState: string,
+    toState: string,
+    expectedVersion: number,
+  ): Promise<WorkspaceRecord> {
+    // The state and version in the WHERE clause make the check and the write one atomic step.
+    const rows = await this.#db.query(
+      `UPDATE workspaces SET state = ?, state_version = state_version + 1, updated_at = ?
+         WHERE id = ? AND state = ? AND state_version = ? RETURNING ${WORKSPACE_COLUMNS}`,
+      [toState, this.#now(), id, fromState, expectedVersion],
+    );
+    if (rows[0]) return toWorkspace(rows[0]);
+    const current = await this.getWorkspace(id);
+    if (!current) throw notFound(`workspace ${id} not found`)();
+    throw conflict(
+      `workspace ${id} is ${current.state} at version ${current.stateVersion}, not ${fromState} at version ` +
+        `${expectedVersion}: another change won; re-read the workspace and decide again`,
+    )();
+  }
+
+  async createSession(session: NewSession): Promise<SessionRecord> {
+    const now = this.#now();
+    const { id, userId, expiresAt } = session;
+    if (!(Number.isSafeInteger(expiresAt) && expiresAt > now)) {
+      throw new PaddockError(
+        'PDK_INTERNAL',
+        `session expiresAt ${expiresAt} is not a time after now (${now})`,
+      );
+    }
+    return this.#db.transaction(async (tx) => {
+      // Locks the user row (PostgreSQL) so a concurrent disable either sees this session and
+      // revokes it, or commits first and this check refuses.
+      const enabled = await tx.execute(
+        'UPDATE users SET updated_at = updated_at WHERE id = ? AND disabled = ?',
+        [userId, false],
+      );
+      if (enabled === 0) {
+        const user = (await tx.query('SELECT id FROM users WHERE id = ?', [userId]))[0];
+        if (!user) throw notFound(`session user ${userId} is not a known user`)();
+        throw conflict(`user ${userId} is disabled: enable the user before starting a session`)();
+      }
+      const rows = await tx
+        .query(
+          `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL) RETURNING ${SESSION_COLUMNS}`,
+          [id, userId, now, expiresAt, now],
+        )
+        .catch((error) => rethrowAsStoreError(error, { unique: conflict(`session ${id} already exists`) }));
+      return toSession(rows[0]!);
+    });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const rows = await this.#db.query(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, [id]);
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async touchSession(id: string): Promise<SessionRecord | undefined> {
+    const now = this.#now();
+    const rows = await this.#db.query(
+      `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
+         RETURNING ${SESSION_COLUMNS}`,
+      [now, id, now],
+    );
+    return rows[0] && toSession(rows[0]);
+  }
+
+  async revokeSession(id: string): Promise<SessionRecord> {
+    const rows = await this.#db.query(
+      `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING ${SESSION_COLUMNS}`,
+      [this.#now(), id],
+    );
+    if (!rows[0]) throw notFound(`session ${id} not found`)();
+    return toSession(rows[0]);
+  }
+
+  async revokeUserSessions(userId: string): Promise<number> {
+    return revokeActive(this.#db, userId, this.#now());
+  }
+
+  async listActiveSessions(userId: string): Promise<SessionRecord[]> {
+    const rows = await this.#db.query(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+         ORDER BY created_at DESC, id`,
+      [userId, this.#now()],
+    );
+    return rows.map(toSession);
+  }
+
+  createReviewRequest(request: NewReviewRequest): Promise<ReviewRequestRecord> {
+    return createReviewRequest(this.#db, request, this.#now());
+  }
+
+  getReviewRequest(id: string): Promise<ReviewRequestRecord | undefined> {
+    return getReviewRequest(this.#db, id);
+  }
+
+  listReviewRequests(filter: ReviewRequestFilter = {}): Promise<ReviewRequestRecord[]> {
+    return listReviewRequests(this.#db, filter);
+  }
+
+  addReviewApproval(approval: NewReviewApproval): Promise<ReviewApprovalRecord> {
+    return addReviewApproval(this.#db, approval, this.#now());
+  }
+
+  listReviewApprovals(requestId: string): Promise<ReviewApprovalRecord[]> {
+    return listReviewApprovals(this.#db, requestId);
+  }
+
+  decideReviewRequest(
+    id: string,
+    status: Exclude<ReviewStatus, 'pending'>,
+    decidedBy?: string,
+  ): Promise<ReviewRequestRecord> {
+    return decideReviewRequest(this.#db, { id, status, decidedBy: decidedBy ?? null }, this.#now());
+  }
+
+  appendAuditEvents(batch: readonly AuditEventRecord[]): Promise<AuditAppendResult> {
+    return appendAuditEvents(this.#db, batch, this.#now());
+  }
+
+  readAuditEvents(options: AuditReadOptions): Promise<AuditEventRecord[]> {
+    return readAuditEvents(this.#db, options);
+  }
+
+  lastAuditEvent(source: string): Promise<AuditEventRecord | undefined> {
+    return lastAuditEvent(this.#db, source);
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+}
+
+function revokeActive(db: SqlExecutor, userId: string, now: number): Promise<number> {
+  return db.execute(
+    'UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?',
+    [now, userId, now],
+  );
+}

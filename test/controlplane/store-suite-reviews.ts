@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AuditEventRecord } from '../../src/controlplane/index.ts';
+import type { StoreContext } from './store-suite.ts';
+
+// Review requests, approvals and the audit table; part of the shared suite in store-suite.ts.
+
+const HOUR = 3_600_000;
+// Agents choose tool arguments: NUL, lone surrogates and odd keys must survive both backends.
+const ARGUMENTS = { body: 'LGTM \u0000 \ud800 ✓', nested: { 'key with "quotes"': [1, 2.5, null, true] } };
+
+async function seed(ctx: StoreContext): Promise<void> {
+  await ctx.store.createUser({ id: 'ada@example.com', displayName: 'Ada' });
+  await ctx.store.createWorkspace({
+    id: 'ws-ada',
+    owner: 'ada@example.com',
+    profile: 'p',
+    provider: 'local',
+    state: 'running',
+  });
+  await ctx.store.createReviewRequest({
+    id: 'rv-1',
+    requester: 'ada@example.com',
+    workspaceId: 'ws-ada',
+    blueprint: 'code-review@1.3.0',
+    tool: 'github/create_pending_review',
+    arguments: ARGUMENTS,
+    argumentDigest: 'sha256:abc',
+    expiresAt: ctx.clock.t + 4 * HOUR,
+  });
+}
+
+function event(seq: number, source = 'ws-ada', uid = `${source}-${seq}`): AuditEventRecord {
+  return {
+    source,
+    seq,
+    uid,
+    classUid: 6003,
+    time: Date.UTC(2025, 0, 1) + seq,
+    event: { metadata: { uid, version: '1.4.0' }, message: `é ${seq}`, raw: '\u0000' },
+    prevHash: `h${seq - 1}`,
+    hash: `h${seq}`,
+  };
+}
+
+export function describeStoreReviews(ctx: StoreContext): void {
+  describe('review requests', () => {
+    it('start pending with their redacted arguments intact', async () => {
+      await seed(ctx);
+      const request = await ctx.store.getReviewRequest('rv-1');
+      assert.deepEqual(request, {
+        id: 'rv-1',
+        requester: 'ada@example.com',
+        workspaceId: 'ws-ada',
+        blueprint: 'code-review@1.3.0',
+        tool: 'github/create_pending_review',
+        arguments: ARGUMENTS,
+        argumentDigest: 'sha256:abc',
+        status: 'pending',
+        createdAt: ctx.clock.t,
+        expiresAt: ctx.clock.t + 4 * HOUR,
+        decidedAt: null,
+        decidedBy: null,
+      });
+      assert.deepEqual(
+        (await ctx.store.listReviewRequests({ status: 'pending', workspaceId: 'ws-ada' })).map((r) => r.id),
+        ['rv-1'],
+      );
+      assert.deepEqual(await ctx.store.listReviewRequests({ status: 'approved' }), []);
+      await assert.rejects(
+        ctx.store.createReviewRequest({ ...request!, id: 'rv-2', workspaceId: 'ws-none' }),
+        {
+          code: 'PDK_STORE_NOT_FOUND',
+          message: 'review request workspace ws-none not found',
+        },
+      );
+    });
+
+    it('take each reviewer once, even at the same moment, then close', async () => {
+      await seed(ctx);
+      const other = await ctx.replica();
+      const twice = await Promise.allSettled([
+        ctx.store.addReviewApproval({ requestId: 'rv-1', reviewer: 'sec@example.com', comment: 'ok' }),
+        other.addReviewApproval({ requestId: 'rv-1', reviewer: 'sec@example.com' }),
+      ]);
+      assert.deepEqual(twice.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+      const rejected = twice.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.equal(rejected.reason.code, 'PDK_STORE_CONFLICT');
+      assert.equal(
+        rejected.reason.message,
+        'sec@example.com already approved review request rv-1: each approval must come from a different reviewer',
+      );
+      ctx.clock.t += 1;
+      await ctx.store.addReviewApproval({ requestId: 'rv-1', reviewer: 'lead@example.com' });
+      assert.deepEqual(
+        (await ctx.store.listReviewApprovals('rv-1')).map((a) => a.reviewer),
+        ['sec@example.com', 'lead@example.com'],
+      );
+
+      const decided = await ctx.store.decideReviewRequest('rv-1', 'approved', 'lead@example.com');
+      assert.deepEqual(
+        [decided.status, decided.decidedAt, decided.decidedBy],
+        ['approved', ctx.clock.t, 'lead@example.com'],
+      );
+      await assert.rejects(ctx.store.decideReviewRequest('rv-1', 'denied'), {
+        code: 'PDK_STORE_CONFLICT',
+        message: 'review request rv-1 was already decided: approved',
+      });
+      await assert.rejects(ctx.store.addReviewApproval({ requestId: 'rv-1', reviewer: 'late@example.com' }), {
+        code: 'PDK_STORE_CONFLICT',
+        message: 'review request rv-1 was already decided: approved',
+      });
+      await assert.rejects(ctx.store.addReviewApproval({ requestId: 'rv-none', reviewer: 'a@example.com' }), {
+        code: 'PDK_STORE_NOT_FOUND',
+        message: 'review request rv-none not found',
+      });
+    });
+
+    it('enforce distinct reviewers in the schema itself', async () => {
+      await seed(ctx);
+      const insert =
+        "INSERT INTO review_approvals (request_id, reviewer, created_at) VALUES ('rv-1', 'sec@example.com', 1)";
+      await ctx.backend.sql(ctx.url, insert);
+      await assert.rejects(ctx.backend.sql(ctx.url, insert), /unique|UNIQUE|duplicate key/);
+    });
+
+    it('refuse approvals after the gate timed out, but let the sweeper expire it', async () => {
+      await seed(ctx);
+      ctx.clock.t += 4 * HOUR;
+      await assert.rejects(ctx.store.addReviewApproval({ requestId: 'rv-1', reviewer: 'sec@example.com' }), {
+        code: 'PDK_STORE_CONFLICT',
+        message: 'review request rv-1 has expired and can no longer be approved',
+      });
+      const expired = await ctx.store.decideReviewRequest('rv-1', 'expired');
+      assert.deepEqual([expired.status, expired.decidedBy], ['expired', null]);
+    });
+  });
+
+  describe('audit events', () => {
+    it('append idempotently by uid and read in seq order', async () => {
+      assert.deepEqual(await ctx.store.appendAuditEvents([event(2), event(1), event(3)]), {
+        inserted: 3,
+        skipped: 0,
+      });
+      assert.deepEqual(await ctx.store.appendAuditEvents([event(1), event(2), event(3), event(4)]), {
+        inserted: 1,
+        skipped: 3,
+      });
+      await ctx.store.appendAuditEvents([event(1, 'other')]);
+      assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-ada' }), [
+        event(1),
+        event(2),
+        event(3),
+        event(4),
+      ]);
+      assert.deepEqual(
+        (await ctx.store.readAuditEvents({ source: 'ws-ada', afterSeq: 1, limit: 2 })).map((e) => e.seq),
+        [2, 3],
+      );
+      assert.deepEqual(await ctx.store.lastAuditEvent('ws-ada'), event(4));
+      assert.equal(await ctx.store.lastAuditEvent('nobody'), undefined);
+      assert.deepEqual(await ctx.store.appendAuditEvents([]), { inserted: 0, skipped: 0 });
+    });
+
+    it('refuse a forked or forged chain and store nothing of that batch', async () => {
+      await ctx.store.appendAuditEvents([event(1), event(2)]);
+      await assert.rejects(ctx.store.appendAuditEvents([event(3), { ...event(2), hash: 'forged' }]), {
+        code: 'PDK_STORE_CONFLICT',
+        message:
+          'audit event uid ws-ada-2 is already stored with different content (source ws-ada seq 2): ' +
+          'nothing in this batch was stored',
+      });
+      await assert.rejects(ctx.store.appendAuditEvents([event(3), event(2, 'ws-ada', 'fork-2')]), {
+        code: 'PDK_STORE_CONFLICT',
+        message:
+          'audit source ws-ada already has a different event at seq 2 (uploaded uid fork-2): ' +
+          'the chain forked; nothing in this batch was stored',
+      });
+      assert.deepEqual(
+        (await ctx.store.readAuditEvents({ source: 'ws-ada' })).map((e) => e.seq),
+        [1, 2],
+      );
+    });
+
+    it('reject malformed events before writing', async () => {
+      await assert.rejects(ctx.store.appendAuditEvents([event(1), { ...event(2), seq: 0, time: 1.5 }]), {
+        code: 'PDK_AUDIT_EVENT_INVALID',
+        message:
+          'audit event 1 (uid ws-ada-2): seq 0 is not an integer >= 1; time 1.5 is not integer milliseconds',
+      });
+      assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-ada' }), []);
+    });
+  });
+}
