@@ -20,3 +20,5 @@ export type {
   UserRecord,
   WorkspaceRecord,
 } from './store/store.ts';
+export { bootstrapLocal, profileFor } from './local-bootstrap.ts';
+export type { LocalBootstrapOptions, LocalBootstrapResult } from './local-bootstrap.ts';

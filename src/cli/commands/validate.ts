@@ -64,7 +64,7 @@ export const validateCommand: Command = {
 };
 
 /** `dir` relative to `cwd` when it is inside it ('.' for cwd itself), else absolute. */
-function displayPath(cwd: string, dir: string): string {
+export function displayPath(cwd: string, dir: string): string {
   const shown = relative(cwd, dir);
   if (shown === '') return '.';
   return shown.startsWith('..') || isAbsolute(shown) ? dir : shown;
@@ -75,7 +75,7 @@ function plural(count: number, noun: string): string {
 }
 
 /** `6 blueprints, 3 profiles, 7 services, assignments for 4 users / 2 groups`. */
-function summarize(state: DesiredState): string {
+export function summarize(state: DesiredState): string {
   const users = new Set<string>();
   const groups = new Set<string>();
   for (const assignment of state.assignments?.value.spec.assignments ?? []) {
