@@ -1,4 +1,5 @@
 import { suggestion } from './did-you-mean.ts';
+import { methodsAllowedBy } from './inheritance/effective-scope.ts';
 import { problemAt } from './problem.ts';
 import type { ConfigProblem, DesiredState, FieldPath, SourceLocation } from './repository.ts';
 import type { Blueprint } from './schema/index.ts';
@@ -112,6 +113,24 @@ export function checkEffectiveBlueprint(
         `${who} service "${write.service}", which is not in its spec.services${suggestion(write.service, services) || allowed}`,
       ),
     );
+  });
+  (spec.services ?? []).forEach((service, index) => {
+    if (service.access === undefined) return;
+    const allowed = methodsAllowedBy(service.access);
+    service.rules?.forEach((rule, ruleIndex) => {
+      rule.methods.forEach((method, methodIndex) => {
+        if (allowed.includes(method)) return;
+        // The gateway checks access and rules both, so such a rule could never match.
+        const path = ['spec', 'services', index, 'rules', ruleIndex, 'methods', methodIndex];
+        problems.push(
+          problemAt(
+            locate(path),
+            path,
+            `${method} is outside access ${service.access} (${allowed.join(', ')}), so this rule can never match: widen access or drop the method`,
+          ),
+        );
+      });
+    });
   });
   const gated = (spec.writes ?? []).findIndex((write) => write.review === 'required');
   if (gated !== -1 && spec.reviewGates === undefined) {

@@ -105,6 +105,22 @@ describe('checkEffectiveBlueprint', () => {
     );
     assert.deepEqual(checkEffectiveBlueprint(document.value, document.file, document.locate), []);
   });
+  it('reports a rule method that the service access can never let through', async () => {
+    const document = await blueprintOf(
+      BLUEPRINT.replace(
+        '    - name: github\n',
+        '    - name: github\n    - name: wiki\n      hosts: [wiki.example.com]\n      access: read-only\n      rules:\n        - { methods: [GET, DELETE], paths: ["/**"] }\n',
+      ),
+    );
+    assert.deepEqual(
+      lines(checkEffectiveBlueprint(document.value, document.file, document.locate)).map((line) =>
+        line.replace(/:\d+:\d+ /, ' '),
+      ),
+      [
+        'blueprints/code-review.yaml spec.services[1].rules[0].methods[1]: DELETE is outside access read-only (GET, HEAD, OPTIONS), so this rule can never match: widen access or drop the method',
+      ],
+    );
+  });
 });
 
 describe('checkReferences with files that have problems', () => {
