@@ -15,7 +15,7 @@ export function renderErrorsDoc(errors: Record<string, ErrorSpec> = ERRORS): str
   return [
     '# Error codes',
     '',
-    '<!-- Generated from src/core/errors.ts by `npm run docs:errors`. Do not edit by hand. -->',
+    '<!-- Generated from src/core/errors.ts by `npm run docs`. Do not edit by hand. -->',
     '',
     'Every error Paddock reports carries one of these codes. Codes are never renamed or reused;',
     'match on the code, not on the message.',

@@ -17,7 +17,7 @@ describe('error registry', () => {
     }
   });
 
-  it('keeps docs/errors.md in sync (run `npm run docs:errors` after changing the registry)', () => {
+  it('keeps docs/errors.md in sync (run `npm run docs` after changing the registry)', () => {
     const committed = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     assert.equal(committed, renderErrorsDoc());
   });
