@@ -20,6 +20,13 @@ declare -A NEEDED=(
   [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
 )
 
+# The agent sandbox's two C helpers (launcher and Landlock shim), into .paddock/native
+# (gitignored). The launcher also builds them on first use when they are missing or stale.
+build_native() {
+  sh "$(dirname "$0")/../src/supervisor/sandbox/native/build.sh"
+  echo "setup: sandbox helpers built" >&2
+}
+
 missing=()
 for cmd in "${!NEEDED[@]}"; do
   if [[ "$cmd" == /* ]]; then [[ -x "$cmd" ]] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
@@ -29,6 +36,7 @@ mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all Debian packages present" >&2
+  build_native
   exit 0
 fi
 
@@ -45,4 +53,5 @@ echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -q >&2
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+build_native
 echo "setup: done" >&2

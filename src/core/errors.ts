@@ -67,6 +67,12 @@ export const ERRORS = {
     status: 413,
     expose: true,
   },
+  PDK_CONFIG_SCHEMA_WRITE: {
+    message: 'JSON Schema files could not be written',
+    fix: 'Check that --out names a directory you may write to (it is created when missing) and that the disk has space.',
+    status: 500,
+    expose: false,
+  },
   PDK_BLUEPRINT_NOT_FOUND: {
     message: 'blueprint not found',
     fix: 'Check the name against `metadata.name` of the files in blueprints/, or pass a path to a blueprint file.',
@@ -112,6 +118,138 @@ export const ERRORS = {
     expose: true,
   },
 
+  // egress gateway
+  PDK_EGRESS_DENIED: {
+    message: 'egress denied by policy',
+    fix: "The blueprint does not allow this destination or request. Read `reason` and `missingRule` in the response body; if the access is intended, add that service, port or rule to the blueprint's spec.services.",
+    status: 403,
+    expose: true,
+  },
+  PDK_EGRESS_BAD_REQUEST: {
+    message: 'request refused as malformed or ambiguous',
+    fix: 'The client sent HTTP the gateway will not forward (conflicting Content-Length and Transfer-Encoding, folded or invalid headers, bad chunk sizes, oversized head). Use a standard HTTP/1.1 client.',
+    status: 400,
+    expose: true,
+  },
+  PDK_EGRESS_LIMIT: {
+    message: 'egress limit reached',
+    fix: 'The sandbox has too many open connections or sent an oversized request head; close idle connections, or raise the gateway limits (maxConnections, maxHeaderBytes).',
+    status: 429,
+    expose: true,
+  },
+  PDK_EGRESS_UPSTREAM: {
+    message: 'upstream connection failed',
+    fix: 'The allowed destination could not be reached or its TLS certificate did not verify; check the service is up and presents a certificate valid for the host name.',
+    status: 502,
+    expose: true,
+  },
+  PDK_EGRESS_POLICY_INVALID: {
+    message: 'egress policy is invalid',
+    fix: 'Fix each listed service field (hosts, ports, rules, cidrs, credentialHeader) in the blueprint and reload.',
+    status: 422,
+    expose: true,
+  },
+  PDK_EGRESS_CA: {
+    message: 'the workspace CA could not be loaded or created',
+    fix: 'Check the CA directory is readable and writable by the supervisor only; remove a corrupt ca.key/ca.pem pair to have a new CA created (sandboxes must then be restarted to trust it).',
+    status: 500,
+    expose: false,
+  },
+  PDK_SECRET_NOT_FOUND: {
+    message: 'secret not found',
+    fix: "Add the secret named by the service's `credential` to the supervisor's secret store, or correct the name in the blueprint.",
+    status: 404,
+    expose: false,
+  },
+  PDK_SECRET_STORE_INVALID: {
+    message: 'the secret store could not be opened',
+    fix: 'The store file is corrupt, or the key file is missing, unreadable or the wrong key; restore both from backup. The key file must hold 32 raw bytes or a passphrase.',
+    status: 500,
+    expose: false,
+  },
+
+  // sandbox network (namespace, veth, nftables, egress listeners)
+  PDK_NETWORK_UNAVAILABLE: {
+    message: 'the sandbox network cannot be built on this host',
+    fix: 'Run the supervisor as root with iproute2 (ip), nftables (nft) and util-linux (nsenter) installed, on a kernel with network namespaces, veth and nf_tables (with nat, fib and socket); `paddock doctor` lists what is missing.',
+    status: 500,
+    expose: false,
+  },
+  PDK_NETWORK_SETUP: {
+    message: 'the sandbox network could not be set up',
+    fix: 'The message quotes the failing ip/nft output. Check that nothing else manages interfaces named pdkh* or the nftables tables paddock and paddock_host, run `paddock doctor`, and restart the supervisor (it sweeps half-built networks).',
+    status: 500,
+    expose: false,
+  },
+  PDK_NETWORK_ADDRESS_POOL: {
+    message: 'the sandbox address pool is invalid or overlaps a host route',
+    fix: 'Choose an aligned private IPv4 range between /12 and /29 (default 10.231.0.0/16) that no host interface or route uses, and set it as the supervisor address pool.',
+    status: 500,
+    expose: false,
+  },
+  PDK_NETWORK_ADDRESS_EXHAUSTED: {
+    message: 'no free sandbox address slot',
+    fix: 'Every /30 of the address pool is in use. Stop sandboxes that are no longer needed, restart the supervisor to sweep networks left by crashed runs, or configure a larger pool.',
+    status: 503,
+    expose: false,
+  },
+  PDK_NETWORK_LISTEN: {
+    message: "an egress listener could not bind on the sandbox's host address",
+    fix: 'Another process listens on the same port on every address (for example squid on 0.0.0.0:3128). Stop it or configure other proxy ports; the sandbox is not started without its listeners.',
+    status: 500,
+    expose: false,
+  },
+  PDK_NETWORK_COUNTERS: {
+    message: "the sandbox firewall's drop counters could not be read",
+    fix: 'Read them before closing the network. If the network is open, its nftables table was changed by something other than Paddock: stop the sandbox and investigate.',
+    status: 500,
+    expose: false,
+  },
+  PDK_NETWORK_TEARDOWN: {
+    message: 'the sandbox network could not be removed',
+    fix: 'Remove the leftovers by hand (`ip netns del pdk-<slot>-<pid>`, `ip link del pdkh<slot>`), or restart the supervisor, which sweeps networks whose owner process is gone.',
+    status: 500,
+    expose: false,
+  },
+
+  // sandbox (launcher: bubblewrap, seccomp, Landlock, limits)
+  PDK_SANDBOX_NOT_ROOT: {
+    message: 'the sandbox launcher needs root',
+    fix: 'Run `paddock run` as root (for example with sudo): it creates the network namespace and drops to a dedicated unprivileged uid, which only root can do.',
+    status: 500,
+    expose: false,
+  },
+  PDK_SANDBOX_FEATURE_MISSING: {
+    message: 'a kernel or host feature the sandbox needs is missing',
+    fix: 'Run `paddock doctor` for what is missing and how to enable it. Landlock alone may be waived per blueprint with spec.sandbox.allowMissing: [landlock], which is logged and audited.',
+    status: 500,
+    expose: false,
+  },
+  PDK_SANDBOX_SCOPE: {
+    message: 'the blueprint dataScope cannot be applied safely',
+    fix: 'Fix the named path: writable scopes must exist, no scope may be "/", a system directory or a symlink, and protected paths (.claude/, .git/hooks, …) must not be symlinks.',
+    status: 422,
+    expose: true,
+  },
+  PDK_SANDBOX_START: {
+    message: 'the sandbox could not be started',
+    fix: 'The message quotes the launcher or bubblewrap error. Run `paddock doctor`; with PADDOCK_LOG=debug the full bubblewrap command line is logged.',
+    status: 500,
+    expose: false,
+  },
+  PDK_SANDBOX_UID_EXHAUSTED: {
+    message: 'no free sandbox uid',
+    fix: 'Every uid of the sandbox range is held by a running sandbox. Stop sandboxes that are no longer needed; stale slots of dead launchers are reclaimed automatically.',
+    status: 503,
+    expose: false,
+  },
+  PDK_SANDBOX_NATIVE_BUILD: {
+    message: "the sandbox's native helpers could not be built",
+    fix: 'Install a C compiler (`scripts/setup.sh` installs gcc) and run `sh src/supervisor/sandbox/native/build.sh`; the message quotes the compiler output.',
+    status: 500,
+    expose: false,
+  },
+
   // audit
   PDK_AUDIT_CHAIN_BROKEN: {
     message: 'audit chain verification failed',
@@ -122,6 +260,12 @@ export const ERRORS = {
   PDK_AUDIT_READ: {
     message: 'audit log could not be read',
     fix: 'Check that the file exists and is readable, and that it is a Paddock audit log (JSON lines).',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUDIT_WRITE: {
+    message: 'audit log could not be written',
+    fix: 'Check free space and permissions where the audit log lives. The action was not reported done; the writer refuses further appends until reopened, and `paddock audit verify` names any partial record left at the end.',
     status: 500,
     expose: false,
   },

@@ -1,0 +1,17 @@
+export { prepareSandbox, startSandbox } from './launch-sandbox.ts';
+export type { PreparedSandbox, RunningSandbox, SandboxExit, SandboxOptions } from './launch-sandbox.ts';
+export { runSandbox } from './run-sandbox.ts';
+export type { RunSandboxOptions, SandboxRunResult } from './run-sandbox.ts';
+export { probeSandboxFeatures, requireSandboxFeatures } from './kernel-features.ts';
+export type { FeatureReport, FeatureStatus } from './kernel-features.ts';
+export { DEFAULT_SANDBOX_LIMITS, resolveLimits } from './sandbox-limits.ts';
+export { SANDBOX_PATHS, SANDBOX_USER } from './sandbox-types.ts';
+export type {
+  DataScope,
+  OptionalSandboxFeature,
+  SandboxLimits,
+  SandboxNetworkAttachment,
+} from './sandbox-types.ts';
+export { SANDBOX_UID_BASE, SANDBOX_UID_SLOTS } from './sandbox-uid.ts';
+export { compileSeccompFilter } from './seccomp/compile-seccomp.ts';
+export { ensureNativeBinaries } from './native-binaries.ts';

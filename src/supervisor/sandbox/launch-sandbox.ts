@@ -1,0 +1,249 @@
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { constants } from 'node:os';
+import { isatty } from 'node:tty';
+import { PaddockError } from '../../core/errors.ts';
+import { buildCommandLines, SECCOMP_FD, STATUS_FD } from './bwrap-args.ts';
+import { probeHostPath } from './host-probe.ts';
+import { requireSandboxFeatures } from './kernel-features.ts';
+import { planMounts } from './mount-plan.ts';
+import { ensureNativeBinaries, installLandlockExec } from './native-binaries.ts';
+import { type CreatedPlaceholder, createPlaceholders, removePlaceholders } from './placeholders.ts';
+import { compileSeccompFilter } from './seccomp/compile-seccomp.ts';
+import { hostSeccompArch } from './seccomp/syscall-table.ts';
+import { buildSandboxEnv } from './sandbox-env.ts';
+import { resolveLimits, rlimitArgs } from './sandbox-limits.ts';
+import { DEFAULT_STATE_DIR, prepareStateDir, writeMirrorFile } from './sandbox-state.ts';
+import type {
+  DataScope,
+  OptionalSandboxFeature,
+  SandboxLimits,
+  SandboxNetworkAttachment,
+} from './sandbox-types.ts';
+import { leaseSandboxUid } from './sandbox-uid.ts';
+import { readStatusStream } from './status-stream.ts';
+
+/** What to run and what it may touch. */
+export interface SandboxOptions {
+  /** The command and its arguments, run in /workspace (PATH is searched). */
+  readonly command: readonly string[];
+  /** Host directory shown as /workspace. */
+  readonly workdir: string;
+  readonly dataScope: DataScope;
+  /** Default DEFAULT_SANDBOX_LIMITS (512 processes, 4096 files, 4096 MiB). */
+  readonly limits?: Partial<SandboxLimits>;
+  /** The prepared network namespace; omitted: an empty one (no interface but loopback). */
+  readonly network?: SandboxNetworkAttachment;
+  /** Host path of the supervisor's CA bundle, mounted at /etc/paddock/ca.pem. */
+  readonly caBundle?: string;
+  /** Features the blueprint waived; each one missing is reported by `onWeakened`. */
+  readonly allowMissing?: readonly OptionalSandboxFeature[];
+  /** Host paths that must never be writable inside (blueprint file, desired-state directory). */
+  readonly policyPaths?: readonly string[];
+  /** The caller's environment; only terminal and locale variables are passed through. */
+  readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+  /** Default inherit (a TTY passes through). */
+  readonly stdio?: readonly [
+    'inherit' | 'pipe' | 'ignore',
+    'inherit' | 'pipe' | 'ignore',
+    'inherit' | 'pipe' | 'ignore',
+  ];
+  /** Root-owned state directory. Default /run/paddock. */
+  readonly stateDir?: string;
+}
+
+/** How the sandboxed command ended. */
+export interface SandboxExit {
+  /** The command's exit code; 128+n when a signal n ended it (as a shell reports it). */
+  readonly exitCode: number;
+  /** Whether the command was started (false: setup failed, see `error`). */
+  readonly started: boolean;
+  readonly error?: PaddockError;
+  readonly durationMs: number;
+}
+
+export interface RunningSandbox {
+  /** The dedicated host uid the sandbox runs as. */
+  readonly uid: number;
+  /** The launcher's pid (bubblewrap's after exec), for signals. */
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves with the command's pid inside the sandbox once it runs; rejects if setup fails. */
+  readonly started: Promise<number>;
+  readonly exited: Promise<SandboxExit>;
+  /** Sends a signal to the sandbox (bubblewrap passes on its death to everything inside). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** A sandbox planned and holding its uid and placeholders, not yet running. */
+export interface PreparedSandbox {
+  /** The dedicated host uid it will run as. */
+  readonly uid: number;
+  /** Starts it; `network` is required exactly when it was prepared `withNetwork`. */
+  launch(network?: SandboxNetworkAttachment): RunningSandbox;
+  /** Gives back the uid and removes the placeholders of a sandbox that will not be launched. */
+  abandon(): void;
+}
+
+/**
+ * The synchronous half of a launch: host checks, mount plan, uid lease, placeholders. Split from
+ * the launch so a caller can build the network meanwhile (its `ip`/`nft` run in child processes).
+ * Throws PaddockError when the host lacks a required feature or the scope is unsafe.
+ */
+export function prepareSandbox(
+  options: Omit<SandboxOptions, 'network'> & { readonly withNetwork: boolean },
+): PreparedSandbox {
+  if (process.getuid?.() !== 0) throw new PaddockError('PDK_SANDBOX_NOT_ROOT');
+  const arch = hostSeccompArch();
+  if (!arch) {
+    throw new PaddockError(
+      'PDK_SANDBOX_FEATURE_MISSING',
+      `seccomp filter: unsupported CPU architecture ${process.arch}`,
+    );
+  }
+  requireSandboxFeatures();
+  const limits = resolveLimits(options.limits);
+  const natives = ensureNativeBinaries();
+  const state = prepareStateDir(options.stateDir ?? DEFAULT_STATE_DIR);
+  installLandlockExec(natives.landlockExec, state.etcMirror);
+  writeMirrorFile(state.etcMirror, 'paddock/seccomp.bpf', compileSeccompFilter(arch));
+  const plan = planMounts({
+    dataScope: options.dataScope,
+    workdir: realpathSync(options.workdir),
+    probe: probeHostPath,
+    etcMirror: state.etcMirror,
+    emptyFile: state.emptyFile,
+    caBundle: options.caBundle,
+    policyPaths: options.policyPaths,
+  });
+  const stdio = options.stdio ?? ['inherit', 'inherit', 'inherit'];
+  const lines = buildCommandLines({
+    plan,
+    command: options.command,
+    hasNetwork: options.withNetwork,
+    interactive: stdio[0] === 'inherit' && isatty(0),
+    allowMissingLandlock: options.allowMissing?.includes('landlock') ?? false,
+  });
+  const lease = leaseSandboxUid(state.slotsDir);
+  let created: CreatedPlaceholder[];
+  try {
+    created = createPlaceholders(plan.placeholders);
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+  let used = false;
+  const release = () => {
+    lease.release();
+    removePlaceholders(created);
+  };
+  return {
+    uid: lease.uid,
+    abandon() {
+      if (used) return;
+      used = true;
+      release();
+    },
+    launch(network) {
+      if (used) throw new Error('a prepared sandbox launches once');
+      if ((network !== undefined) !== options.withNetwork)
+        throw new Error('network given does not match withNetwork');
+      used = true;
+      const launcherArgs = [
+        ...lines.launcher,
+        ...['--uid', String(lease.uid), '--gid', String(lease.gid)],
+        ...(network ? ['--netns', network.netnsPath] : []),
+        ...rlimitArgs(limits),
+        '--',
+        '/usr/bin/bwrap',
+        ...lines.bwrap,
+      ];
+      const env = buildSandboxEnv({
+        hostEnv: options.hostEnv ?? {},
+        proxyEnv: network?.env,
+        caMounted: options.caBundle !== undefined,
+      });
+      let child: ChildProcess;
+      try {
+        child = spawn(natives.sandboxLaunch, launcherArgs, {
+          env,
+          stdio: [...stdio, 'pipe', 'pipe'] as StdioOptions,
+        });
+      } catch (error) {
+        release();
+        throw error;
+      }
+      return watch(child, compileSeccompFilter(arch), lease.uid, release);
+    },
+  };
+}
+
+/** Feeds the seccomp program, reads bubblewrap's status, and cleans up once the sandbox is gone. */
+function watch(
+  child: ChildProcess,
+  seccompProgram: Buffer,
+  uid: number,
+  release: () => void,
+): RunningSandbox {
+  const startedAt = performance.now();
+  // A spawn that failed outright has no pipes: the status stream then reports no child.
+  const seccomp = child.stdio[SECCOMP_FD] as NodeJS.WritableStream | null;
+  seccomp?.on('error', () => {}); // bwrap exiting early closes it; the exit status reports why
+  seccomp?.end(seccompProgram);
+  const status = readStatusStream((child.stdio[STATUS_FD] as NodeJS.ReadableStream | null) ?? undefined);
+
+  const exited = new Promise<SandboxExit>((resolve) => {
+    let done = false;
+    const finish = async (
+      code: number | null | undefined,
+      signal: NodeJS.Signals | null | undefined,
+      error?: Error,
+    ) => {
+      if (done) return;
+      done = true;
+      const report = await status.done;
+      release();
+      const durationMs = performance.now() - startedAt;
+      if (report.childPid === undefined) {
+        const why = error?.message ?? `launcher exited with ${signal ?? code}`;
+        resolve({
+          exitCode: 125,
+          started: false,
+          durationMs,
+          error: new PaddockError('PDK_SANDBOX_START', `sandbox setup failed: ${why}`),
+        });
+        return;
+      }
+      const signalled = signal ? 128 + (constants.signals[signal] ?? 0) : undefined;
+      resolve({ exitCode: report.exitCode ?? signalled ?? code ?? 1, started: true, durationMs });
+    };
+    child.on('error', (error) => finish(undefined, undefined, error));
+    child.on('close', (code, signal) => finish(code, signal));
+  });
+  const started = status.childPid.then((pid) => {
+    if (pid === undefined)
+      throw new PaddockError('PDK_SANDBOX_START', 'sandbox setup failed before the command started');
+    return pid;
+  });
+  started.catch(() => {}); // callers that only await `exited` must not see an unhandled rejection
+  return {
+    uid,
+    pid: child.pid ?? -1,
+    child,
+    started,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
+  };
+}
+
+/**
+ * Starts `options.command` in a new sandbox. Needs root. Throws PaddockError before anything runs
+ * when the host lacks a required feature or the scope is unsafe.
+ * @example const sandbox = await startSandbox({ command: ['true'], workdir: '/srv/ws',
+ *   dataScope: { read: [], write: ['/workspace'], deny: [] } }); (await sandbox.exited).exitCode
+ */
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  return prepareSandbox({ ...options, withNetwork: options.network !== undefined }).launch(options.network);
+}
