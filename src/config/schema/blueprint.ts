@@ -64,7 +64,9 @@ export const blueprintService = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lower-case header name such as x-api-key')
       .optional()
-      .describe('Header the gateway puts the credential in. Default authorization (as "Bearer SECRET" unless the request carries the placeholder in its own scheme). Needs credential.'),
+      .describe(
+        'Header the gateway puts the credential in. Default authorization (as "Bearer SECRET" unless the request carries the placeholder in its own scheme). Needs credential.',
+      ),
     cidrs: z
       .array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR such as 10.20.0.0/16'))
       .optional()

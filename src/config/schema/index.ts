@@ -1,6 +1,11 @@
 export { assignmentsSchema } from './assignments.ts';
 export type { Assignments } from './assignments.ts';
-export { ACCESS_LEVELS, SANDBOX_WAIVABLE_FEATURES, TOOL_ARGUMENT_LOGGING, blueprintSchema } from './blueprint.ts';
+export {
+  ACCESS_LEVELS,
+  SANDBOX_WAIVABLE_FEATURES,
+  TOOL_ARGUMENT_LOGGING,
+  blueprintSchema,
+} from './blueprint.ts';
 export type {
   Blueprint,
   BlueprintService,
