@@ -21,6 +21,7 @@ describe('allowedKeysAt', () => {
       'access',
       'cidrs',
       'credential',
+      'credentialHeader',
       'description',
       'hosts',
       'ports',
