@@ -3,6 +3,7 @@ import { requireValidRepository } from '../../config/index.ts';
 import { bootstrapLocal } from '../../controlplane/index.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
+import { probeSandboxFeatures } from '../../supervisor/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { writeJson } from '../output.ts';
@@ -40,8 +41,9 @@ export const upCommand: Command = {
     );
     const { state } = await requireValidRepository(configDir);
     const result = await bootstrapLocal({ state, dataDir });
+    const missing = probeSandboxFeatures().filter((feature) => feature.required && feature.status !== 'ok');
     if (ctx.values['json']) {
-      writeJson(ctx.stdout, { configDir, dataDir, ...result });
+      writeJson(ctx.stdout, { configDir, dataDir, ...result, sandboxReady: missing.length === 0 });
       return 0;
     }
     const show = (path: string) => displayPath(ctx.cwd, path);
@@ -66,6 +68,12 @@ export const upCommand: Command = {
       );
     }
     out(
+      'sandbox',
+      missing.length === 0
+        ? 'this host can run agent sandboxes (details: npx paddock doctor)'
+        : `NOT READY, missing: ${missing.map((feature) => feature.name).join(', ')} (run npx paddock doctor)`,
+    );
+    out(
       'audit',
       `${show(result.auditLog)}: ${result.auditRecords} records, chain intact (head ${result.auditHead.slice(0, 16)}…)`,
     );
@@ -76,6 +84,7 @@ export const upCommand: Command = {
         `  npx paddock blueprint explain code-review --config ${show(configDir)}`,
         `  npx paddock validate ${show(configDir)}`,
         `  npx paddock audit verify ${show(result.auditLog)}`,
+        `  npx paddock run --blueprint coding-agent --config ${show(configDir)} -- bash`,
         '',
       ].join('\n'),
     );

@@ -26,6 +26,7 @@ describe('paddock up', () => {
     assert.match(first.stdout, /5 demo users: alice@example\.com, bob@example\.com/);
     assert.match(first.stdout, /ws-alice for alice@example\.com, profile standard-local \(created\)/);
     assert.match(first.stdout, /1 records, chain intact/);
+    assert.match(first.stdout, /sandbox +this host can run agent sandboxes/);
 
     const second = await runCli(['up', '--config', EXAMPLE, '--data-dir', dataDir, '--json'], dir);
     assert.equal(second.code, 0);
