@@ -1,0 +1,288 @@
+// Egress gateway throughput and latency beside squid, tinyproxy and a direct connection,
+// all measured in this run on this machine (`npm run bench -- proxy`):
+//   (a) bulk throughput through a CONNECT tunnel (one connection streaming zeros)
+//   (b) keep-alive request rate: absolute-form plain HTTP with wrk (16 connections), the
+//       gateway both inspected (L7: every request parsed and matched) and not; plain HTTP
+//       inside a CONNECT tunnel (which the gateway still parses, to check every Host); and
+//       HTTPS inside a tunnel: relayed (L4, SNI checked once) and inspected (TLS terminated
+//       and re-originated), while squid and tinyproxy only relay it
+//   (c) latency of sequential requests on one keep-alive connection: p50 and p99, and what
+//       each proxy adds to the direct figure
+// Every process (upstreams, gateway, peers, load generator) is separate, as in production.
+// Needs squid, tinyproxy and wrk (`apt-get install squid tinyproxy wrk`; bench-only).
+// Results: bench/results/proxy.json.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { have, type Peer, startSquid, startTinyproxy } from './proxy/peers.ts';
+
+const HERE = fileURLToPath(new URL('proxy/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
+const SECONDS = Number(process.env.PADDOCK_BENCH_SECONDS ?? 2);
+/**
+ * Every figure is the best of this many rounds, the variants interleaved within a round: the
+ * machine is shared (2 cores), and the best of several short runs is the figure least
+ * disturbed by whatever else ran meanwhile.
+ */
+const ROUNDS = Number(process.env.PADDOCK_BENCH_ROUNDS ?? 3);
+
+/** Runs every variant once per round and keeps each one's best result (`better` decides). */
+async function bestOf<T>(
+  variants: Array<[string, () => Promise<T>]>,
+  better: (a: T, b: T) => boolean,
+): Promise<Record<string, T>> {
+  const best: Record<string, T> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, measure] of variants) {
+      const value = await measure();
+      if (!(name in best) || better(value, best[name]!)) best[name] = value;
+    }
+  }
+  return best;
+}
+const higher = (a: number, b: number) => a > b;
+const work = mkdtempSync(join(tmpdir(), 'pdk-bench-proxy-'));
+
+for (const program of ['squid', 'tinyproxy', 'wrk']) {
+  if (!have(program))
+    throw new Error(`${program} is not installed: apt-get install squid tinyproxy wrk (bench-only packages)`);
+}
+
+const children: ChildProcess[] = [];
+async function startNode(script: string, args: string[]): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, [join(HERE, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return JSON.parse(line) as Record<string, number>;
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}: ${out}`)),
+    );
+  });
+}
+
+const load = async (job: Record<string, unknown>) =>
+  JSON.parse(await run(process.execPath, [join(HERE, 'load.ts'), JSON.stringify(job)])) as Record<
+    string,
+    number
+  >;
+
+async function wrk(url: string, target?: string): Promise<number> {
+  const args = ['-t1', '-c16', `-d${SECONDS}s`, '--latency'];
+  if (target) {
+    const script = join(work, `wrk-${Math.random().toString(16).slice(2)}.lua`);
+    writeFileSync(script, `wrk.path = "http://${target}/"\nwrk.headers["Host"] = "${target}"\n`);
+    args.push('-s', script);
+  }
+  const out = await run('wrk', [...args, url]);
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!match) throw new Error(`wrk printed no rate: ${out}`);
+  if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`wrk saw errors through ${url}: ${out}`);
+  return Number(match[1]);
+}
+
+const upstreamCa = join(work, 'upstream-ca.pem');
+const workspaceCa = join(work, 'workspace-ca.pem');
+const upstream = await startNode('upstream.ts', [upstreamCa]);
+const gateway = await startNode('gateway.ts', [JSON.stringify(upstream), upstreamCa, workspaceCa]);
+const peers: Peer[] = [await startSquid(), await startTinyproxy()];
+const proxies: Array<[string, number]> = [
+  ['paddock', gateway.httpProxy!],
+  ...peers.map((peer) => [peer.name, peer.port] as [string, number]),
+];
+const local = (port: number) => ({ host: '127.0.0.1', port });
+const round = (value: number) => Math.round(value);
+
+try {
+  process.stdout.write(`(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS})\n`);
+  const bulk = (job: Record<string, unknown>) => async () =>
+    (await load({ mode: 'bulk', seconds: SECONDS, target: local(upstream.bulk!), ...job })).bytesPerSecond!;
+  const throughput = await bestOf(
+    [
+      ['direct', bulk({ via: 'direct' })],
+      ...proxies.map(
+        ([name, port]) =>
+          [name, bulk({ via: 'connect', proxyPort: port })] as [string, () => Promise<number>],
+      ),
+    ],
+    higher,
+  );
+  for (const [name, value] of Object.entries(throughput)) {
+    process.stdout.write(
+      `  ${name.padEnd(10)} ${(value / 1e9).toFixed(2)} GB/s  ${((value / throughput.direct!) * 100).toFixed(0)}% of direct\n`,
+    );
+  }
+
+  process.stdout.write(`(b) keep-alive request rate (best of ${ROUNDS})\n`);
+  const httpTarget = `127.0.0.1:${upstream.http}`;
+  const absolute = await bestOf(
+    [
+      ['direct', () => wrk(`http://${httpTarget}/`)],
+      ['paddock-l7', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, `l7.bench.test:${upstream.http}`)],
+      ['paddock-plain', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, httpTarget)],
+      ...peers.map(
+        (peer) =>
+          [peer.name, () => wrk(`http://127.0.0.1:${peer.port}`, httpTarget)] as [
+            string,
+            () => Promise<number>,
+          ],
+      ),
+    ],
+    higher,
+  );
+  const rate = (job: Record<string, unknown>) => async () =>
+    (await load({ mode: 'rate', seconds: SECONDS, ...job })).requestsPerSecond!;
+  const tunnel = await bestOf(
+    [
+      ['direct', rate({ via: 'direct', target: local(upstream.http!) })],
+      ...proxies.map(
+        ([name, port]) =>
+          [
+            `${name}${name === 'paddock' ? '-l4' : ''}`,
+            rate({ via: 'connect', proxyPort: port, target: local(upstream.http!) }),
+          ] as [string, () => Promise<number>],
+      ),
+    ],
+    higher,
+  );
+  const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
+  const tls = await bestOf(
+    [
+      [
+        'direct',
+        rate({
+          via: 'direct',
+          target: local(upstream.https!),
+          tls: tlsJob('bench.upstream.test', upstreamCa),
+        }),
+      ],
+      [
+        'paddock-l4-tls',
+        rate({
+          via: 'connect',
+          proxyPort: gateway.httpProxy,
+          target: { host: 'l4.bench.test', port: upstream.https },
+          tls: tlsJob('l4.bench.test', upstreamCa),
+        }),
+      ],
+      [
+        'paddock-l7-tls',
+        rate({
+          via: 'connect',
+          proxyPort: gateway.httpProxy,
+          target: { host: 'l7.bench.test', port: upstream.https },
+          tls: tlsJob('l7.bench.test', workspaceCa),
+        }),
+      ],
+      ...peers.map(
+        (peer) =>
+          [
+            `${peer.name}-l4-tls`,
+            rate({
+              via: 'connect',
+              proxyPort: peer.port,
+              target: local(upstream.https!),
+              tls: tlsJob('bench.upstream.test', upstreamCa),
+            }),
+          ] as [string, () => Promise<number>],
+      ),
+    ],
+    higher,
+  );
+  for (const [label, table] of [
+    ['absolute-form HTTP (wrk, 16 connections)', absolute],
+    ['plain HTTP inside a CONNECT tunnel (16 connections; the gateway checks every Host)', tunnel],
+    [
+      'HTTPS inside a CONNECT tunnel (16 connections; paddock-l4-tls relays, paddock-l7-tls terminates and inspects)',
+      tls,
+    ],
+  ] as const) {
+    process.stdout.write(`  ${label}\n`);
+    for (const [name, value] of Object.entries(table))
+      process.stdout.write(`    ${name.padEnd(16)} ${round(value)} req/s\n`);
+  }
+
+  process.stdout.write(`(c) latency, sequential requests on one keep-alive connection (best of ${ROUNDS})\n`);
+  type Latency = { p50Us: number; p99Us: number; addedP50Us?: number; addedP99Us?: number };
+  const measure = (job: Record<string, unknown>) => async (): Promise<Latency> => {
+    const result = await load({ mode: 'latency', requests: 3000, ...job });
+    return { p50Us: round(result.p50Us!), p99Us: round(result.p99Us!) };
+  };
+  const latency = await bestOf<Latency>(
+    [
+      ['direct', measure({ via: 'direct', target: local(upstream.http!) })],
+      [
+        'paddock-l7',
+        measure({
+          via: 'absolute',
+          proxyPort: gateway.httpProxy,
+          target: { host: 'l7.bench.test', port: upstream.http },
+        }),
+      ],
+      [
+        'paddock-l4',
+        measure({ via: 'connect', proxyPort: gateway.httpProxy, target: local(upstream.http!) }),
+      ],
+      ...peers.flatMap((peer) => [
+        [peer.name, measure({ via: 'absolute', proxyPort: peer.port, target: local(upstream.http!) })] as [
+          string,
+          () => Promise<Latency>,
+        ],
+        [
+          `${peer.name}-l4`,
+          measure({ via: 'connect', proxyPort: peer.port, target: local(upstream.http!) }),
+        ] as [string, () => Promise<Latency>],
+      ]),
+    ],
+    (a, b) => a.p50Us + a.p99Us < b.p50Us + b.p99Us,
+  );
+  for (const [name, value] of Object.entries(latency)) {
+    value.addedP50Us = value.p50Us - latency.direct!.p50Us;
+    value.addedP99Us = value.p99Us - latency.direct!.p99Us;
+    process.stdout.write(
+      `  ${name.padEnd(14)} p50 ${value.p50Us} µs (+${value.addedP50Us})  p99 ${value.p99Us} µs (+${value.addedP99Us})\n`,
+    );
+  }
+
+  const targets = {
+    tunnelAtLeast80PercentOfDirect: throughput.paddock! >= 0.8 * throughput.direct!,
+    keepAliveL7AtLeastSquid: absolute['paddock-l7']! >= absolute.squid!,
+    keepAliveL4AtLeastSquid: tls['paddock-l4-tls']! >= tls['squid-l4-tls']!,
+    addedLatencyAtMostSquid:
+      latency['paddock-l7']!.addedP50Us! <= latency.squid!.addedP50Us! &&
+      latency['paddock-l7']!.addedP99Us! <= latency.squid!.addedP99Us!,
+  };
+  process.stdout.write(`targets: ${JSON.stringify(targets)}\n`);
+  mkdirSync(RESULTS, { recursive: true });
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    method: { rounds: ROUNDS, secondsPerRun: SECONDS, figure: 'best of the rounds, variants interleaved' },
+    throughputBytesPerSecond: throughput,
+    keepAliveRequestsPerSecond: { absoluteForm: absolute, connectTunnel: tunnel, httpsInTunnel: tls },
+    latency,
+    targets,
+  };
+  writeFileSync(join(RESULTS, 'proxy.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`wrote ${join(RESULTS, 'proxy.json')}\n`);
+} finally {
+  for (const peer of peers) peer.stop();
+  for (const child of children) child.kill('SIGTERM');
+}

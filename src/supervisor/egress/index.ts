@@ -1,0 +1,15 @@
+export { createEgressGateway } from './gateway.ts';
+export type { EgressGateway, EgressGatewayOptions, EgressPorts } from './gateway.ts';
+export { compileBlueprintEgress, egressLoggingFromBlueprint } from './compile.ts';
+export type { EgressEventContext, EgressLogging } from './audit.ts';
+export { createEphemeralWorkspaceCa, loadOrCreateWorkspaceCa } from './ca.ts';
+export type { WorkspaceCa, WorkspaceCaOptions } from './ca.ts';
+export { openEncryptedFileSecretStore, writeEncryptedFileSecretStore } from './secret-store.ts';
+export type { EncryptedFileSecretStoreOptions, SecretStore } from './secret-store.ts';
+export { CREDENTIAL_ENV_PREFIX, PLACEHOLDER_PREFIX } from './credentials.ts';
+export { staticResolver, systemResolver } from './resolver.ts';
+export type { Resolver } from './resolver.ts';
+export { DEFAULT_LIMITS } from './limits.ts';
+export type { EgressLimits } from './limits.ts';
+export type { UpstreamTlsOptions } from './upstream.ts';
+export type { EgressErrorBody } from './responses.ts';
