@@ -4,6 +4,8 @@ import {
   compileEgressPolicy,
   createDecisionPoint,
   decideConnect,
+  decideRequest,
+  findService,
   type DecisionRequest,
   type PolicyDecision,
 } from '../../src/policy/index.ts';
@@ -63,6 +65,34 @@ describe('differential: fast path vs Cedar', () => {
         const decision = pdp.decide(request);
         assert.equal(decision.decision === 'allow', gateway.allow, `${name}: ${JSON.stringify(request)}`);
         if (gateway.allow) assert.ok(decision.policyIds.includes(`services[${gateway.service}].hosts`));
+      }
+    }
+  });
+
+  it('http_request decisions equal the egress gateway’s request stage (decideRequest)', async () => {
+    for (const [index, name] of EXAMPLE_BLUEPRINTS.entries()) {
+      const { bundle } = (await exampleBundles()).get(name)!;
+      const pdp = createDecisionPoint(bundle);
+      const egress = compileEgressPolicy(bundle.services);
+      const generate = requestGenerator(bundle, 3000 + index);
+      let compared = 0;
+      while (compared < 1000) {
+        const request = generate() as DecisionRequest & {
+          host?: string;
+          port?: number;
+          path?: string;
+          method?: string;
+        };
+        if (request.action !== 'http_request') continue;
+        const connect = decideConnect(egress, request.host!, request.port!);
+        // Requests the gateway would never inspect (no service, or an L4-only one) are not compared.
+        const service = connect.allow ? findService(egress, connect.service!) : undefined;
+        if (!service?.inspect) continue;
+        compared++;
+        const gateway = decideRequest(service, request.method!, request.path!.split('?')[0]!);
+        const decision = pdp.decide(request);
+        // A review is a permit the gate holds: the gateway lets the service's rules decide.
+        assert.equal(decision.decision !== 'deny', gateway.allow, `${name}: ${JSON.stringify(request)}`);
       }
     }
   });

@@ -1,11 +1,13 @@
 import { isAbsolute, relative } from 'node:path';
 import {
   type ConfigProblem,
+  compareProblems,
   countProblems,
   type DesiredState,
   validateRepository,
 } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
+import { checkPolicyFiles } from '../../policy/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { formatProblem, writeJson } from '../output.ts';
@@ -43,7 +45,11 @@ export const validateCommand: Command = {
       );
     }
     const dir = resolveConfigDir(ctx, ctx.positionals[0]);
-    const { state, problems } = await validateRepository(dir);
+    const validated = await validateRepository(dir);
+    const { state } = validated;
+    // Config cannot import policy, so the Cedar check of policies/*.cedar (syntax, annotations,
+    // the Paddock schema) joins here, where both are in reach.
+    const problems = [...validated.problems, ...cedarProblems(state)].sort(compareProblems);
     if (ctx.values['json']) {
       writeJson(ctx.stdout, { ok: problems.length === 0, dir: state.root, problems });
       return problems.length === 0 ? 0 : 1;
@@ -62,6 +68,18 @@ export const validateCommand: Command = {
     return 0;
   },
 };
+
+function cedarProblems(state: DesiredState): ConfigProblem[] {
+  if (state.policies.size === 0) return [];
+  const files = [...state.policies].map(([file, text]) => ({ file, text }));
+  return checkPolicyFiles(files).map(({ file, line, column, path, message }) => ({
+    file,
+    line,
+    column,
+    path,
+    message,
+  }));
+}
 
 /** `dir` relative to `cwd` when it is inside it ('.' for cwd itself), else absolute. */
 export function displayPath(cwd: string, dir: string): string {

@@ -1,0 +1,67 @@
+import type { ResolvedBlueprint } from '../../config/index.ts';
+import type { BundlePolicy, EgressServiceSpec, PolicyBundleInput } from '../../policy/index.ts';
+import { PROTECTED_NAMES } from '../sandbox/protected-paths.ts';
+
+// The seam between the effective blueprint (config) and the policy compiler (pure, imports only
+// core): spec fields map one for one onto PolicyBlueprint, and the protected paths are the
+// sandbox's own list, so the PDP and the kernel sandbox protect the same names.
+
+/** The sandbox's protected names, as the policy compiler takes them. */
+export const PDP_PROTECTED_PATHS = {
+  top: [...PROTECTED_NAMES],
+  // write_file governs the harness's own file tools; git writes its directory through exec. No
+  // file tool needs to edit a repository's internals, and hooks, config, info/attributes
+  // (filter drivers) and modules/*/config all run code, so every `.git` at any depth is off
+  // limits to them (the sandbox protects hooks and config; this is stricter).
+  anyDepth: ['.git/'],
+} as const;
+
+/**
+ * The compiler's input for a resolved blueprint and the repository's policies/*.cedar.
+ *
+ * @example compilePolicyBundle(policyInputFromBlueprint(resolveBlueprint(state, 'code-review'), state.policies))
+ */
+export function policyInputFromBlueprint(
+  resolved: ResolvedBlueprint,
+  policies: ReadonlyMap<string, string> = new Map(),
+  bundle?: { id?: string; version?: string },
+): PolicyBundleInput {
+  const { metadata, spec } = resolved.blueprint;
+  const services: EgressServiceSpec[] = (spec.services ?? []).map((service) => ({
+    name: service.name,
+    // A name-only entry without a shared service grants no host (validate reports it).
+    hosts: service.hosts ?? [],
+    ...(service.ports ? { ports: service.ports } : {}),
+    ...(service.access ? { access: service.access } : {}),
+    ...(service.rules ? { rules: service.rules } : {}),
+    ...(service.credential ? { credential: service.credential } : {}),
+  }));
+  return {
+    blueprint: {
+      name: metadata.name,
+      version: metadata.version,
+      ...(spec.tools?.commands ? { commands: spec.tools.commands } : {}),
+      ...(spec.tools?.mcp ? { mcp: spec.tools.mcp } : {}),
+      services,
+      ...(spec.dataScope ? { dataScope: spec.dataScope } : {}),
+      ...(spec.writes ? { writes: spec.writes } : {}),
+    },
+    protectedPaths: PDP_PROTECTED_PATHS,
+    extraPolicies: [...policies].map(([file, text]) => ({ file, text })),
+    ...(bundle ? { bundle } : {}),
+  };
+}
+
+/** The file a policy came from: the blueprint file that set its field, or its policies/*.cedar. */
+export function policySourceFile(resolved: ResolvedBlueprint, policy: BundlePolicy): string {
+  if (policy.source.file) return policy.source.file;
+  const field = policy.source.field;
+  if (field === undefined) return resolved.file;
+  // The nearest recorded ancestor answers for a field that has no entry of its own.
+  for (let path = field; path.length > 0; path = path.replace(/(\.[^.[\]]+|\[[^\]]*\])$/u, '')) {
+    const file = resolved.sources.get(path);
+    if (file) return file;
+    if (!/[.[]/u.test(path)) break;
+  }
+  return resolved.file;
+}
