@@ -7,13 +7,16 @@ export type {
   JsonValue,
   NewReviewApproval,
   NewReviewRequest,
+  NewReviewVote,
   NewSession,
   NewUser,
   NewWorkspace,
   ReviewApprovalRecord,
+  ReviewBinding,
   ReviewRequestFilter,
   ReviewRequestRecord,
   ReviewStatus,
+  ReviewVoteResult,
   SessionRecord,
   Store,
   UserPatch,
@@ -22,3 +25,7 @@ export type {
 } from './store/store.ts';
 export { bootstrapLocal, profileFor } from './local-bootstrap.ts';
 export type { LocalBootstrapOptions, LocalBootstrapResult } from './local-bootstrap.ts';
+export { ReviewQueue } from './reviews/queue.ts';
+export type { ReviewQueueOptions } from './reviews/queue.ts';
+export { MAX_RECORDED_ARGUMENT_BYTES, newReviewId, reviewDigest } from './reviews/held-request.ts';
+export { MAX_REASON_LENGTH } from './reviews/inbox.ts';

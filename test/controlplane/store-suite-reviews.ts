@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditEventRecord } from '../../src/controlplane/index.ts';
+import type { AuditEventRecord, NewReviewRequest } from '../../src/controlplane/index.ts';
 import type { StoreContext } from './store-suite.ts';
+import { describeStoreReviewGates } from './store-suite-review-gates.ts';
 
 // Review requests, approvals and the audit table; part of the shared suite in store-suite.ts.
 
@@ -18,7 +19,11 @@ async function seed(ctx: StoreContext): Promise<void> {
     provider: 'local',
     state: 'running',
   });
-  await ctx.store.createReviewRequest({
+  await ctx.store.createReviewRequest(seedRequest(ctx));
+}
+
+function seedRequest(ctx: StoreContext): NewReviewRequest {
+  return {
     id: 'rv-1',
     requester: 'ada@example.com',
     workspaceId: 'ws-ada',
@@ -27,7 +32,7 @@ async function seed(ctx: StoreContext): Promise<void> {
     arguments: ARGUMENTS,
     argumentDigest: 'sha256:abc',
     expiresAt: ctx.clock.t + 4 * HOUR,
-  });
+  };
 }
 
 function event(seq: number, source = 'ws-ada', uid = `${source}-${seq}`): AuditEventRecord {
@@ -61,6 +66,19 @@ export function describeStoreReviews(ctx: StoreContext): void {
         expiresAt: ctx.clock.t + 4 * HOUR,
         decidedAt: null,
         decidedBy: null,
+        sessionId: null,
+        harness: null,
+        action: '',
+        resource: '',
+        ruleIds: [],
+        reviewers: [],
+        minApprovals: 1,
+        onTimeout: 'deny',
+        bundleId: '',
+        bundleVersion: '',
+        decisionReason: null,
+        timedOut: false,
+        consumedAt: null,
       });
       assert.deepEqual(
         (await ctx.store.listReviewRequests({ status: 'pending', workspaceId: 'ws-ada' })).map((r) => r.id),
@@ -68,7 +86,7 @@ export function describeStoreReviews(ctx: StoreContext): void {
       );
       assert.deepEqual(await ctx.store.listReviewRequests({ status: 'approved' }), []);
       await assert.rejects(
-        ctx.store.createReviewRequest({ ...request!, id: 'rv-2', workspaceId: 'ws-none' }),
+        ctx.store.createReviewRequest({ ...seedRequest(ctx), id: 'rv-2', workspaceId: 'ws-none' }),
         {
           code: 'PDK_STORE_NOT_FOUND',
           message: 'review request workspace ws-none not found',
@@ -135,6 +153,8 @@ export function describeStoreReviews(ctx: StoreContext): void {
       assert.deepEqual([expired.status, expired.decidedBy], ['expired', null]);
     });
   });
+
+  describeStoreReviewGates(ctx);
 
   describe('audit events', () => {
     it('append idempotently by uid and read in seq order', async () => {

@@ -30,6 +30,8 @@ export interface StoreContext {
 }
 
 const START = Date.UTC(2025, 0, 1);
+/** The schema version the shipped migrations reach. */
+const LATEST = 2;
 
 export function describeStore(name: string, backend: StoreBackend): void {
   describe(`store (${name})`, () => {
@@ -59,15 +61,22 @@ export function describeStore(name: string, backend: StoreBackend): void {
 
     describe('migrations', () => {
       it('apply once and are idempotent when the store opens again', async () => {
-        assert.equal(ctx.store.schemaVersion, 1);
+        assert.equal(ctx.store.schemaVersion, LATEST);
         await ctx.store.close();
         ctx.store = await openStore({ url: ctx.url, clock: ctx.clock });
-        assert.equal(ctx.store.schemaVersion, 1);
-        const rows = await ctx.backend.sql(ctx.url, 'SELECT version, name, checksum FROM schema_migrations');
-        assert.equal(rows.length, 1);
-        assert.equal(Number(rows[0]?.['version']), 1);
-        assert.equal(rows[0]?.['name'], '0001-initial.sql');
-        assert.match(String(rows[0]?.['checksum']), /^[0-9a-f]{64}$/);
+        assert.equal(ctx.store.schemaVersion, LATEST);
+        const rows = await ctx.backend.sql(
+          ctx.url,
+          'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+        );
+        assert.deepEqual(
+          rows.map((row) => [Number(row['version']), row['name']]),
+          [
+            [1, '0001-initial.sql'],
+            [2, '0002-review-gates.sql'],
+          ],
+        );
+        for (const row of rows) assert.match(String(row['checksum']), /^[0-9a-f]{64}$/);
       });
 
       it('let two replicas open a fresh database at once', async () => {
@@ -79,10 +88,10 @@ export function describeStore(name: string, backend: StoreBackend): void {
         others.push(...both);
         assert.deepEqual(
           both.map((s) => s.schemaVersion),
-          [1, 1],
+          [LATEST, LATEST],
         );
         const rows = await ctx.backend.sql(url, 'SELECT version FROM schema_migrations');
-        assert.equal(rows.length, 1);
+        assert.equal(rows.length, LATEST);
       });
 
       it('refuse a database whose applied migration was edited', async () => {
@@ -102,13 +111,13 @@ export function describeStore(name: string, backend: StoreBackend): void {
         await ctx.store.close();
         await ctx.backend.sql(
           ctx.url,
-          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (2, '0002-future.sql', 'x', 0)",
+          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (3, '0003-future.sql', 'x', 0)",
         );
         await assert.rejects(openStore({ url: ctx.url, clock: ctx.clock }), {
           code: 'PDK_STORE_MIGRATION',
           message:
-            'the database schema is at version 2 (0002-future.sql), newer than this Paddock (latest migration ' +
-            '0001-initial.sql): run the Paddock release that migrated it, or restore a backup taken before',
+            'the database schema is at version 3 (0003-future.sql), newer than this Paddock (latest migration ' +
+            '0002-review-gates.sql): run the Paddock release that migrated it, or restore a backup taken before',
         });
       });
     });

@@ -1,6 +1,11 @@
 import { PaddockError } from '../../core/errors.ts';
 import { APPROVAL_COLUMNS, REVIEW_COLUMNS, toApproval, toReviewRequest } from './rows.ts';
-import { rethrowAsStoreError, type SqlExecutor, type SqlValue } from './sql-executor.ts';
+import {
+  isConstraintViolation,
+  rethrowAsStoreError,
+  type SqlExecutor,
+  type SqlValue,
+} from './sql-executor.ts';
 import type {
   NewReviewApproval,
   NewReviewRequest,
@@ -24,7 +29,8 @@ export async function createReviewRequest(
 ): Promise<ReviewRequestRecord> {
   const rows = await db
     .query(
-      `INSERT INTO review_requests (${REVIEW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, NULL, NULL)
+      `INSERT INTO review_requests (${REVIEW_COLUMNS})
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)
          RETURNING ${REVIEW_COLUMNS}`,
       [
         request.id,
@@ -36,18 +42,38 @@ export async function createReviewRequest(
         request.argumentDigest,
         now,
         request.expiresAt,
+        request.sessionId ?? null,
+        request.harness ?? null,
+        request.action ?? '',
+        request.resource ?? '',
+        JSON.stringify(request.ruleIds ?? []),
+        JSON.stringify(request.reviewers ?? []),
+        request.minApprovals ?? 1,
+        request.onTimeout ?? 'deny',
+        request.bundleId ?? '',
+        request.bundleVersion ?? '',
+        false,
       ],
     )
-    .catch((error) =>
-      rethrowAsStoreError(error, {
-        unique: () => new PaddockError('PDK_STORE_CONFLICT', `review request ${request.id} already exists`),
+    .catch(async (error) => {
+      // Two unique constraints: the id, and one pending request per bound call.
+      const taken = isConstraintViolation(error, 'unique') && (await getReviewRequest(db, request.id));
+      return rethrowAsStoreError(error, {
+        unique: () =>
+          taken
+            ? new PaddockError('PDK_STORE_CONFLICT', `review request ${request.id} already exists`)
+            : new PaddockError(
+                'PDK_STORE_CONFLICT',
+                `a pending review request for this call already exists in session ${request.sessionId}`,
+                { details: { reason: 'pending' } },
+              ),
         'foreign-key': () =>
           new PaddockError(
             'PDK_STORE_NOT_FOUND',
             `review request workspace ${request.workspaceId} not found`,
           ),
-      }),
-    );
+      });
+    });
   return toReviewRequest(rows[0]!);
 }
 

@@ -30,6 +30,10 @@ function textOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
+function bool(value: unknown): boolean {
+  return value === true || value === 1;
+}
+
 function json(value: unknown): JsonValue {
   return typeof value === 'string' ? (JSON.parse(value) as JsonValue) : (value as JsonValue);
 }
@@ -41,7 +45,7 @@ export function toUser(row: SqlRow): UserRecord {
     id: text(row['id']),
     displayName: text(row['display_name']),
     groups: json(row['groups']) as string[],
-    disabled: row['disabled'] === true || row['disabled'] === 1,
+    disabled: bool(row['disabled']),
     createdAt: int(row['created_at']),
     updatedAt: int(row['updated_at']),
   };
@@ -76,7 +80,9 @@ export function toSession(row: SqlRow): SessionRecord {
 }
 
 export const REVIEW_COLUMNS =
-  'id, requester, workspace_id, blueprint, tool, arguments, argument_digest, status, created_at, expires_at, decided_at, decided_by';
+  'id, requester, workspace_id, blueprint, tool, arguments, argument_digest, status, created_at, expires_at, ' +
+  'decided_at, decided_by, session_id, harness, action, resource, rule_ids, reviewers, min_approvals, ' +
+  'on_timeout, bundle_id, bundle_version, decision_reason, timed_out, consumed_at';
 
 export function toReviewRequest(row: SqlRow): ReviewRequestRecord {
   return {
@@ -92,6 +98,19 @@ export function toReviewRequest(row: SqlRow): ReviewRequestRecord {
     expiresAt: int(row['expires_at']),
     decidedAt: intOrNull(row['decided_at']),
     decidedBy: textOrNull(row['decided_by']),
+    sessionId: textOrNull(row['session_id']),
+    harness: textOrNull(row['harness']),
+    action: text(row['action']),
+    resource: text(row['resource']),
+    ruleIds: json(row['rule_ids']) as string[],
+    reviewers: json(row['reviewers']) as string[],
+    minApprovals: int(row['min_approvals']),
+    onTimeout: text(row['on_timeout']) as 'deny' | 'allow',
+    bundleId: text(row['bundle_id']),
+    bundleVersion: text(row['bundle_version']),
+    decisionReason: textOrNull(row['decision_reason']),
+    timedOut: bool(row['timed_out']),
+    consumedAt: intOrNull(row['consumed_at']),
   };
 }
 

@@ -9,6 +9,12 @@ import {
   listReviewApprovals,
   listReviewRequests,
 } from './review-queries.ts';
+import {
+  consumeReviewApproval,
+  expireReviewRequests,
+  findBoundReviewRequest,
+  voteOnReviewRequest,
+} from './review-gate-queries.ts';
 import { SESSION_COLUMNS, toSession, toUser, toWorkspace, USER_COLUMNS, WORKSPACE_COLUMNS } from './rows.ts';
 import { rethrowAsStoreError, type SqlExecutor } from './sql-executor.ts';
 import type {
@@ -17,13 +23,16 @@ import type {
   AuditReadOptions,
   NewReviewApproval,
   NewReviewRequest,
+  NewReviewVote,
   NewSession,
   NewUser,
   NewWorkspace,
   ReviewApprovalRecord,
+  ReviewBinding,
   ReviewRequestFilter,
   ReviewRequestRecord,
   ReviewStatus,
+  ReviewVoteResult,
   SessionRecord,
   Store,
   UserPatch,
@@ -253,6 +262,22 @@ export class SqlStore implements Store {
     decidedBy?: string,
   ): Promise<ReviewRequestRecord> {
     return decideReviewRequest(this.#db, { id, status, decidedBy: decidedBy ?? null }, this.#now());
+  }
+
+  findBoundReviewRequest(binding: ReviewBinding): Promise<ReviewRequestRecord | undefined> {
+    return findBoundReviewRequest(this.#db, binding);
+  }
+
+  voteOnReviewRequest(vote: NewReviewVote): Promise<ReviewVoteResult> {
+    return voteOnReviewRequest(this.#db, vote, this.#now());
+  }
+
+  consumeReviewApproval(binding: ReviewBinding): Promise<ReviewRequestRecord | undefined> {
+    return consumeReviewApproval(this.#db, binding, this.#now());
+  }
+
+  expireReviewRequests(filter: { readonly id?: string } = {}): Promise<ReviewRequestRecord[]> {
+    return expireReviewRequests(this.#db, filter, this.#now());
   }
 
   appendAuditEvents(batch: readonly AuditEventRecord[]): Promise<AuditAppendResult> {

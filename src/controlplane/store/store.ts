@@ -3,6 +3,18 @@
 // so callers never see which database is behind it. Timestamps are integers:
 // milliseconds since the epoch, taken from the store's injected clock.
 
+import type {
+  NewReviewApproval,
+  NewReviewRequest,
+  NewReviewVote,
+  ReviewApprovalRecord,
+  ReviewBinding,
+  ReviewRequestFilter,
+  ReviewRequestRecord,
+  ReviewStatus,
+  ReviewVoteResult,
+} from './review-records.ts';
+
 /** A JSON value as stored in and read back from JSON columns. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -63,54 +75,17 @@ export interface NewSession {
   readonly expiresAt: number;
 }
 
-export type ReviewStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-
-export interface ReviewRequestRecord {
-  readonly id: string;
-  /** The user whose agent asked for the action. */
-  readonly requester: string;
-  readonly workspaceId: string;
-  /** Blueprint name and version, e.g. `code-review@1.3.0`. */
-  readonly blueprint: string;
-  /** The tool or action under review, e.g. `github/create_pending_review` or `POST api.github.com`. */
-  readonly tool: string;
-  /** Tool arguments after redaction by the blueprint's logging rules. */
-  readonly arguments: JsonValue;
-  /** Digest of the full, unredacted arguments: what an approval is bound to. */
-  readonly argumentDigest: string;
-  readonly status: ReviewStatus;
-  readonly createdAt: number;
-  /** When the review gate times out (its `onTimeout` then applies). */
-  readonly expiresAt: number;
-  readonly decidedAt: number | null;
-  /** The reviewer who decided, or null for expiry, cancellation and pending requests. */
-  readonly decidedBy: string | null;
-}
-
-export type NewReviewRequest = Omit<ReviewRequestRecord, 'status' | 'createdAt' | 'decidedAt' | 'decidedBy'>;
-
-export interface ReviewApprovalRecord {
-  readonly requestId: string;
-  readonly reviewer: string;
-  readonly comment: string | null;
-  readonly createdAt: number;
-}
-
-export interface NewReviewApproval {
-  readonly requestId: string;
-  readonly reviewer: string;
-  /** Default: none. */
-  readonly comment?: string;
-}
-
-export interface ReviewRequestFilter {
-  /** Default: every status. */
-  readonly status?: ReviewStatus;
-  /** Default: every workspace. */
-  readonly workspaceId?: string;
-  /** Default 100, at most 1000. */
-  readonly limit?: number;
-}
+export type {
+  NewReviewApproval,
+  NewReviewRequest,
+  NewReviewVote,
+  ReviewApprovalRecord,
+  ReviewBinding,
+  ReviewRequestFilter,
+  ReviewRequestRecord,
+  ReviewStatus,
+  ReviewVoteResult,
+} from './review-records.ts';
 
 /** One event of a source's hash chain (a supervisor's spool, the control plane itself). */
 export interface AuditEventRecord {
@@ -211,6 +186,28 @@ export interface Store {
     status: Exclude<ReviewStatus, 'pending'>,
     decidedBy?: string,
   ): Promise<ReviewRequestRecord>;
+  /** The newest request bound to the workspace, session and digest (what a retried call matches). */
+  findBoundReviewRequest(binding: ReviewBinding): Promise<ReviewRequestRecord | undefined>;
+  /**
+   * Records a reviewer's verdict and applies it in one transaction, so concurrent votes count
+   * exactly once: an approval is added (one per reviewer) and decides `approved` once the
+   * request's minApprovals are reached; a deny decides `denied`. PDK_STORE_NOT_FOUND when
+   * absent; PDK_STORE_CONFLICT with `details.reason` `expired` (timeout passed), `closed`
+   * (no longer pending) or `duplicate` (this reviewer already approved).
+   */
+  voteOnReviewRequest(vote: NewReviewVote): Promise<ReviewVoteResult>;
+  /**
+   * Uses the bound approval: marks the oldest approved, unused request whose approval is still
+   * usable (one timeout period after its decision) consumed and resolves to it. Of concurrent
+   * callers exactly one gets it; the others resolve to undefined.
+   */
+  consumeReviewApproval(binding: ReviewBinding): Promise<ReviewRequestRecord | undefined>;
+  /**
+   * Applies onTimeout to pending requests whose timeout passed (only `id` when given): `deny`
+   * makes them expired, `allow` approved; both marked timedOut. Resolves to the requests this
+   * call decided (a concurrent vote or sweep that got there first is not repeated).
+   */
+  expireReviewRequests(filter?: { readonly id?: string }): Promise<ReviewRequestRecord[]>;
 
   /**
    * Stores a batch atomically. A uid already stored with the same source, seq and hash is

@@ -1,0 +1,138 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { PaddockError } from '../../core/errors.ts';
+import type { ReviewStatusName } from '../../policy/index.ts';
+import { DEFAULT_REVIEW_SOCKET, localLogin, reviewSocketClient } from '../../supervisor/index.ts';
+import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../command.ts';
+import { writeJson } from '../output.ts';
+import { renderAnswer, renderList, renderShow } from '../review-render.ts';
+
+// `paddock review list|show|approve|deny`: the reviewer's side of review gates in standalone
+// mode, against the review socket of a running `paddock run` (docs/reviews.md). The control
+// plane's console and API take over once it exists; reviewers then sign in by SSO.
+
+const SOCKET_OPTION = { socket: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
+const SOCKET_HELP = `      --socket PATH  the supervisor's review socket (default ${DEFAULT_REVIEW_SOCKET})`;
+const STATUSES: readonly ReviewStatusName[] = ['pending', 'approved', 'denied', 'expired', 'cancelled'];
+
+const COMMON = `Talks to the review socket of a running \`paddock run\` (standalone supervisor); the
+socket is root's, so run it with sudo. Exit codes: 0 done, 1 refused or failed (the error
+names why), 2 usage error.`;
+
+function client(ctx: CommandContext) {
+  return reviewSocketClient({ path: (ctx.values['socket'] as string | undefined) ?? DEFAULT_REVIEW_SOCKET });
+}
+
+function oneId(ctx: CommandContext, command: string): string {
+  if (ctx.positionals.length !== 1) {
+    throw new PaddockError(
+      'PDK_CLI_USAGE',
+      `paddock review ${command} takes one review ID, got ${ctx.positionals.length}`,
+    );
+  }
+  return ctx.positionals[0] as string;
+}
+
+/** `paddock review list`: the requests, oldest first. */
+export const reviewListCommand: Command = {
+  name: 'review list',
+  summary: 'list held calls awaiting or past review',
+  usage: '[--status STATUS] [--json] [--socket PATH]',
+  help: `Lists review requests oldest first: id, status, when the gate times out, who asked,
+approvals so far and the held action. Timeouts that passed are applied first.
+
+${COMMON}
+
+Options:
+      --status S     only pending, approved, denied, expired or cancelled requests
+${JSON_HELP}
+${SOCKET_HELP}
+`,
+  options: { ...JSON_OPTION, ...SOCKET_OPTION, status: { type: 'string' } },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock review list takes no arguments');
+    const status = ctx.values['status'] as string | undefined;
+    if (status !== undefined && !STATUSES.includes(status as ReviewStatusName)) {
+      throw new PaddockError(
+        'PDK_CLI_USAGE',
+        `--status must be one of ${STATUSES.join(', ')}, got "${status}"`,
+      );
+    }
+    const views = await client(ctx).list({ status: status as ReviewStatusName | undefined });
+    if (ctx.values['json']) writeJson(ctx.stdout, views);
+    else ctx.stdout.write(renderList(views, status ? `no ${status} review requests` : 'no review requests'));
+    return 0;
+  },
+};
+
+/** `paddock review show ID`: everything a reviewer needs to decide. */
+export const reviewShowCommand: Command = {
+  name: 'review show',
+  summary: 'show a held call: who, what, the redacted arguments, its digest and approvals',
+  usage: 'ID [--json] [--socket PATH]',
+  help: `Shows one review request: requester, agent session and harness, blueprint, tool and
+action, the deciding policies, the arguments as the blueprint's logging records them
+(redacted; not at all for toolArguments none), the digest an approval is bound to, who may
+answer, and the answers so far.
+
+${COMMON}
+
+Options:
+${JSON_HELP}
+${SOCKET_HELP}
+`,
+  options: { ...JSON_OPTION, ...SOCKET_OPTION },
+  async run(ctx) {
+    const view = await client(ctx).show(oneId(ctx, 'show'));
+    if (ctx.values['json']) writeJson(ctx.stdout, view);
+    else ctx.stdout.write(renderShow(view));
+    return 0;
+  },
+};
+
+function answerCommand(verdict: 'approve' | 'deny'): Command {
+  const effect =
+    verdict === 'approve'
+      ? `Approves a held call. Once minApprovals distinct reviewers approved, the agent's next
+identical call (same session, same digest) goes through, once; a changed call needs a new
+review.`
+      : 'Denies a held call: one allowed reviewer suffices, and the identical call stays refused.';
+  return {
+    name: `review ${verdict}`,
+    summary:
+      verdict === 'approve' ? 'approve a held call (single use, bound to its digest)' : 'deny a held call',
+    usage: 'ID --reason TEXT [--as USER] [--json] [--socket PATH]',
+    help: `${effect}
+
+Who answers: the local account running this (SUDO_USER under sudo), or --as USER; the
+supervisor looks up that account's local groups for group: reviewers. Standalone mode cannot
+authenticate people: --as is recorded in the audit trail as asserted by your account. The
+requester can never answer their own request (refused and audited).
+
+${COMMON}
+
+Options:
+      --reason TEXT  why (required; recorded with the answer and in the audit trail)
+      --as USER      answer as this reviewer (a user name or email the gate names)
+${JSON_HELP}
+${SOCKET_HELP}
+`,
+    options: { ...JSON_OPTION, ...SOCKET_OPTION, reason: { type: 'string' }, as: { type: 'string' } },
+    async run(ctx) {
+      const id = oneId(ctx, verdict);
+      const reason = ctx.values['reason'] as string | undefined;
+      if (reason === undefined)
+        throw new PaddockError('PDK_CLI_USAGE', `paddock review ${verdict} needs --reason TEXT`);
+      const as = ctx.values['as'] as string | undefined;
+      const view = await client(ctx).answer(verdict, id, { reason, login: localLogin(ctx.env), as });
+      if (ctx.values['json']) writeJson(ctx.stdout, view);
+      else ctx.stdout.write(renderAnswer(view, verdict));
+      return 0;
+    },
+  };
+}
+
+/** `paddock review approve ID --reason TEXT [--as USER]`. */
+export const reviewApproveCommand = answerCommand('approve');
+/** `paddock review deny ID --reason TEXT [--as USER]`. */
+export const reviewDenyCommand = answerCommand('deny');
