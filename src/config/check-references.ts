@@ -1,8 +1,9 @@
 import { suggestion } from './did-you-mean.ts';
 import { methodsAllowedBy } from './inheritance/effective-scope.ts';
 import { problemAt } from './problem.ts';
-import type { ConfigProblem, DesiredState, FieldPath, SourceLocation } from './repository.ts';
+import type { ConfigProblem, DesiredState, FieldPath, LoadedDocument, SourceLocation } from './repository.ts';
 import type { Blueprint } from './schema/index.ts';
+import { defaultToolPrefix } from './schema/service.ts';
 
 // Checks between documents that each passed their schema: every name one document
 // uses must be defined by another. A dangling name would otherwise be resolved at
@@ -61,6 +62,7 @@ export function checkReferences(
         ),
       );
     }
+    problems.push(...checkMcpServers(document, state, namesWithProblems));
     (value.spec.services ?? []).forEach((service, index) => {
       if (service.hosts !== undefined || known('Service', state.services, service.name)) return;
       const path = ['spec', 'services', index, 'name'];
@@ -73,6 +75,48 @@ export function checkReferences(
       );
     });
   }
+  return problems;
+}
+
+/**
+ * Every server in a blueprint's own spec.tools.mcp must be a shared service with spec.mcp, and
+ * no two allowed tools may be exposed under the same name. Checking each blueprint's own list
+ * covers every effective one: tools.mcp is inherited whole from the nearest blueprint setting it.
+ */
+function checkMcpServers(
+  document: LoadedDocument<Blueprint>,
+  state: DesiredState,
+  namesWithProblems: ReadonlySet<string>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const exposed = new Map<string, string>();
+  (document.value.spec.tools?.mcp ?? []).forEach((entry, index) => {
+    const path = ['spec', 'tools', 'mcp', index, 'server'];
+    if (namesWithProblems.has(`Service/${entry.server}`)) return;
+    const service = state.services.get(entry.server)?.value;
+    if (!service?.spec.mcp) {
+      const why = service
+        ? `services/ defines "${entry.server}" without spec.mcp: add spec.mcp (transport stdio or http) to it`
+        : `services/ defines no service of that name: add services/${entry.server}.yaml with spec.mcp${suggestion(entry.server, state.services.keys())}`;
+      problems.push(problemAt(document.locate(path), path, `MCP server "${entry.server}": ${why}`));
+      return;
+    }
+    const prefix = service.spec.mcp.toolPrefix ?? defaultToolPrefix(entry.server);
+    entry.allow.forEach((tool, position) => {
+      const name = `${prefix}${tool}`;
+      const other = exposed.get(name);
+      exposed.set(name, `${entry.server}/${tool}`);
+      if (other === undefined) return;
+      const at = ['spec', 'tools', 'mcp', index, 'allow', position];
+      problems.push(
+        problemAt(
+          document.locate(at),
+          at,
+          `tool "${tool}" of "${entry.server}" would be exposed as "${name}", like ${other}: give one of the services a distinct spec.mcp.toolPrefix`,
+        ),
+      );
+    });
+  });
   return problems;
 }
 

@@ -5,6 +5,7 @@ import {
   BASE,
   GITHUB,
   github,
+  LANDLOCK_WAIVER,
   problemsOf,
   REGISTRY,
   REVIEWS_WRITE,
@@ -120,6 +121,20 @@ const NARROWING: readonly Case[] = [
     name: 'none -> redacted',
     parent: { logging: { toolArguments: 'none' } },
     child: { logging: { toolArguments: 'redacted' } },
+  },
+  {
+    name: "keeps the parent's sandbox waiver",
+    parent: { ...BASE, sandbox: LANDLOCK_WAIVER },
+    child: { sandbox: LANDLOCK_WAIVER },
+  },
+  {
+    name: "drops the parent's sandbox waiver (every layer required)",
+    parent: { ...BASE, sandbox: LANDLOCK_WAIVER },
+    child: { sandbox: { allowMissing: [] } },
+  },
+  {
+    name: 'an empty sandbox section under a parent without one',
+    child: { sandbox: {} },
   },
   {
     name: 'a named service whose shared definition is narrower',

@@ -24,10 +24,10 @@ const GITHUB_SERVICE = serviceYaml('github', {
 });
 
 /** root -> mid -> leaf: mid narrows services, leaf narrows commands and data scope. */
-function chainOfThree(leafSpec: Record<string, unknown> = {}) {
+function chainOfThree(leafSpec: Record<string, unknown> = {}, rootSpec: Record<string, unknown> = ROOT_SPEC) {
   return stateOf({
     'services/github.yaml': GITHUB_SERVICE,
-    'blueprints/root.yaml': blueprintYaml('root', ROOT_SPEC),
+    'blueprints/root.yaml': blueprintYaml('root', rootSpec),
     'blueprints/mid.yaml': blueprintYaml(
       'mid',
       { services: [{ name: 'github', access: 'read-only' }] },
@@ -79,6 +79,20 @@ describe('resolveBlueprints: chains', () => {
     ]);
     assert.deepEqual(leaf.blueprint.spec.dataScope, ROOT_SPEC.dataScope);
     assert.ok(Object.isFrozen(leaf.blueprint.spec.services![0]!.hosts));
+  });
+
+  it('inherits the weaker-mode waiver (spec.sandbox) from the nearest blueprint that sets it', () => {
+    const waived = chainOfThree({}, { ...ROOT_SPEC, sandbox: { allowMissing: ['landlock'] } });
+    const leaf = resolveBlueprint(waived, 'leaf');
+    assert.deepEqual(leaf.blueprint.spec.sandbox, { allowMissing: ['landlock'] });
+    assert.equal(leaf.sources.get('spec.sandbox.allowMissing[0]'), 'blueprints/root.yaml');
+    // The leaf may drop it, and the root's own waiver stays the root's.
+    const dropped = resolveBlueprint(
+      chainOfThree({ sandbox: { allowMissing: [] } }, waived.blueprints.get('root')!.value.spec),
+      'leaf',
+    );
+    assert.deepEqual(dropped.blueprint.spec.sandbox, { allowMissing: [] });
+    assert.equal(resolveBlueprint(chainOfThree(), 'leaf').blueprint.spec.sandbox, undefined);
   });
 
   it('checks a child against its resolved parent, naming that parent', () => {

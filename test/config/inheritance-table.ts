@@ -29,6 +29,9 @@ export const REVIEWS_WRITE = {
   review: 'required',
 };
 
+/** The weaker-mode waiver (spec.sandbox): run without Landlock on a kernel that lacks it. */
+export const LANDLOCK_WAIVER = { allowMissing: ['landlock'] };
+
 export const BASE = {
   tools: {
     commands: { allow: ['git *', 'npm run *', 'node *'], deny: ['git push *', 'curl *'] },

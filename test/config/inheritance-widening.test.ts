@@ -5,6 +5,7 @@ import {
   BASE,
   GITHUB,
   github,
+  LANDLOCK_WAIVER,
   problemsOf,
   REGISTRY,
   REVIEWS_WRITE,
@@ -273,6 +274,27 @@ const WIDENING: readonly Case[] = [
     name: 'shorter retention',
     child: { logging: { ...BASE.logging, retention: '30d' } },
     widens: [['spec.logging.retention', W('spec.logging.retention', 'shortens 365d to 30d')]],
+  },
+  {
+    name: 'adds a sandbox waiver the parent does not have',
+    child: { sandbox: LANDLOCK_WAIVER },
+    widens: [
+      [
+        'spec.sandbox.allowMissing',
+        W('spec.sandbox.allowMissing', 'adds "landlock" (the sandbox may start without that layer)'),
+      ],
+    ],
+  },
+  {
+    name: 'adds a sandbox waiver where the parent requires every layer explicitly',
+    parent: { ...BASE, sandbox: { allowMissing: [] } },
+    child: { sandbox: LANDLOCK_WAIVER },
+    widens: [
+      [
+        'spec.sandbox.allowMissing',
+        W('spec.sandbox.allowMissing', 'adds "landlock" (the sandbox may start without that layer)'),
+      ],
+    ],
   },
   {
     name: 'a host moved to a service without its required review',

@@ -24,6 +24,7 @@ describe('allowedKeysAt', () => {
       'credentialHeader',
       'description',
       'hosts',
+      'mcp',
       'ports',
       'rules',
     ]);

@@ -30,6 +30,11 @@ export interface McpDecisionInput extends AgentContext, DecisionInput {
   readonly kind?: ApiOperationKind;
   /** The JSON-RPC request id, to match gateway logs. */
   readonly requestId?: string;
+  /**
+   * The call's arguments as the blueprint's `logging.toolArguments` lets them be recorded (full,
+   * redacted, or omitted for none); becomes `api.request.data`. The caller redacts.
+   */
+  readonly arguments?: unknown;
 }
 
 /**
@@ -44,7 +49,11 @@ export function mcpDecisionEvent(input: McpDecisionInput): OcsfEvent {
     api: {
       operation: input.tool,
       service: { name: input.server },
-      request: input.requestId === undefined ? undefined : { uid: input.requestId },
+      // OCSF requires request.uid; a call logged without a JSON-RPC id gets the event's own uid.
+      request:
+        input.requestId === undefined && input.arguments === undefined
+          ? undefined
+          : { uid: input.requestId ?? input.uid ?? 'unknown', data: input.arguments },
     },
     src_endpoint: sandboxEndpoint(input.workspaceId),
     dst_endpoint: { svc_name: input.server },

@@ -1,8 +1,9 @@
 import type { ConfigProblem, LoadedDocument } from '../repository.ts';
 import type { Blueprint, BlueprintSpec } from '../schema/index.ts';
-import { commandsOf, dataScopeOf, loggingOf, mcpOf, servicesOf } from './effective-scope.ts';
+import { commandsOf, dataScopeOf, loggingOf, mcpOf, sandboxOf, servicesOf } from './effective-scope.ts';
 import { checkDataScopeNarrow } from './narrow-data-scope.ts';
 import { checkLoggingNarrow, checkReviewGatesNarrow } from './narrow-oversight.ts';
+import { checkSandboxNarrow } from './narrow-sandbox.ts';
 import { checkServicesNarrow } from './narrow-services.ts';
 import { checkCommandsNarrow, checkMcpNarrow } from './narrow-tools.ts';
 import { checkWritesNarrow } from './narrow-writes.ts';
@@ -13,7 +14,8 @@ import { createWideningReport } from './widening-report.ts';
  * Every way `child` widens its resolved parent, as problems located in the child's file.
  * Only the fields the child sets are compared (an inherited field is the parent's own
  * value), each as its effective value: named services filled in, omitted fields read
- * as what they mean (no commands, no egress, /workspace read-only, default logging).
+ * as what they mean (no commands, no egress, /workspace read-only, default logging,
+ * no sandbox waiver).
  * See docs/blueprints.md, "Inheritance", for the rule of each field.
  */
 export function checkNarrowing(
@@ -47,5 +49,6 @@ export function checkNarrowing(
   if (own.reviewGates !== undefined)
     checkReviewGatesNarrow(effective.reviewGates, granted.reviewGates, report);
   if (own.logging !== undefined) checkLoggingNarrow(loggingOf(effective), loggingOf(granted), report);
+  if (own.sandbox !== undefined) checkSandboxNarrow(sandboxOf(effective), sandboxOf(granted), report);
   return problems;
 }

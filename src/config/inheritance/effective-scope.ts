@@ -1,7 +1,7 @@
 import { loggingSpec } from '../schema/blueprint.ts';
 import { pathGlobContains } from './glob-containment.ts';
 import { HTTP_METHODS } from '../schema/index.ts';
-import type { BlueprintService, BlueprintSpec, LoggingSpec } from '../schema/index.ts';
+import type { BlueprintService, BlueprintSpec, LoggingSpec, SandboxSpec } from '../schema/index.ts';
 
 // What an omitted spec field means, in one place, so that the narrowing check
 // compares a child with what its parent actually grants (DESIGN.md §3 and the
@@ -48,6 +48,11 @@ export function dataScopeOf(spec: BlueprintSpec): EffectiveDataScope {
 /** Omitted logging: the schema defaults (tool arguments redacted, no extra patterns, 365d). */
 export function loggingOf(spec: BlueprintSpec): LoggingSpec {
   return spec.logging ?? loggingSpec.parse({});
+}
+
+/** Omitted sandbox: no waiver, every layer required. */
+export function sandboxOf(spec: BlueprintSpec): SandboxSpec {
+  return spec.sandbox ?? { allowMissing: [] };
 }
 
 export type AccessLevel = NonNullable<BlueprintService['access']>;

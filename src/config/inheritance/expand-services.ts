@@ -53,6 +53,20 @@ export function expandServices(
       return copy;
     }
     const spec = shared.value.spec;
+    if (spec.hosts === undefined) {
+      // An MCP-only service (a stdio server without network) grants the agent no host.
+      problems.push({
+        code: 'PDK_CONFIG_INVALID',
+        problem: {
+          ...doc.locate([...path, 'name']),
+          path: formatFieldPath([...path, 'name']),
+          message: `service "${entry.name}" has no hosts (services/${entry.name}.yaml defines only an MCP server): name it in spec.tools.mcp, not in spec.services`,
+        },
+      });
+      const copy = structuredClone(entry);
+      recordOrigins(origins, copy, path, { doc, path });
+      return copy;
+    }
     const expanded: BlueprintService = { name: entry.name, hosts: structuredClone(spec.hosts) };
     recordOrigins(origins, { name: entry.name }, path, { doc, path });
     recordOrigins(origins, expanded.hosts, [...path, 'hosts'], { doc: shared, path: ['spec', 'hosts'] });

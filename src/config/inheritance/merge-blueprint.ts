@@ -7,10 +7,12 @@ import { copyOrigins, recordOrigins } from './resolved-blueprint.ts';
 // How a child's spec combines with its resolved parent's: a field the child sets
 // replaces the parent's whole field (lists are not concatenated, objects are not
 // merged key by key), a field it omits is inherited, and `goal` is always the
-// child's. tools.commands and tools.mcp are separate fields for this purpose.
+// child's. tools.commands and tools.mcp are separate fields for this purpose. `sandbox`
+// (the weaker-mode waiver) is inherited like the rest: the parent is the ceiling, and a
+// child that adds a waiver widens it (narrow-sandbox.ts).
 
 /** Spec fields replaced or inherited whole, in schema order (tools is handled per sub-field). */
-const WHOLE_FIELDS = ['dataScope', 'writes', 'reviewGates', 'logging'] as const;
+const WHOLE_FIELDS = ['dataScope', 'writes', 'reviewGates', 'logging', 'sandbox'] as const;
 const TOOL_FIELDS = ['commands', 'mcp'] as const;
 
 export interface MergedBlueprint {

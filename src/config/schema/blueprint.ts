@@ -131,7 +131,9 @@ export const sandboxSpec = z
         'Kernel features the sandbox may start without, weakening it: "landlock" (the second filesystem layer). Each use is logged and audited. Default [] (every layer required).',
       ),
   })
-  .describe('Sandbox options. Omitted: every layer is required and a missing one stops the launch.');
+  .describe(
+    "Sandbox options. Omitted: the parent's (extends), else every layer is required and a missing one stops the launch. A child may drop waivers, never add one.",
+  );
 
 export const blueprintSpec = z.strictObject({
   goal: z.string().min(1).describe('What the agent is for, in a sentence.'),

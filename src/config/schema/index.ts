@@ -21,5 +21,5 @@ export { platformSchema } from './platform.ts';
 export type { Platform } from './platform.ts';
 export { PROVIDERS, profileSchema } from './profile.ts';
 export type { Profile } from './profile.ts';
-export { serviceSchema } from './service.ts';
-export type { Service } from './service.ts';
+export { defaultToolPrefix, serviceSchema } from './service.ts';
+export type { McpServerSpec, Service } from './service.ts';
