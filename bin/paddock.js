@@ -9,6 +9,13 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// `paddock hook <harness>` runs once per agent tool call: dispatch before anything loads the
+// CLI (zod, yaml, TypeScript stripping) to keep it fast (src/supervisor/hooks/client.js).
+const args = process.argv.slice(2);
+if (args[0] === 'hook' && ['claude-code', 'codex', 'gemini'].includes(args[1])) {
+  const { runHookClient } = await import('../src/supervisor/hooks/client.js');
+  process.exit(await runHookClient(args.slice(1)));
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,0 +1,160 @@
+// The shell analysis table, commands it follows (docs/hooks.md, "Shell parsing"). Each exec is an
+// argv: a string is split on single spaces, an array is taken as is. Analysis runs in /workspace
+// with HOME /home/agent. Refused commands: hooks-shell-refusals.ts.
+
+export interface FollowedCase {
+  readonly command: string;
+  readonly execs: readonly (string | readonly string[])[];
+  readonly writes?: readonly string[];
+  readonly reads?: readonly string[];
+  readonly connects?: readonly string[];
+  /** argv (joined by spaces) → indices of its dynamic words, for the execs that have some. */
+  readonly dynamic?: Readonly<Record<string, readonly number[]>>;
+  readonly openEnded?: readonly string[];
+}
+
+const c = (
+  command: string,
+  execs: FollowedCase['execs'],
+  more: Omit<FollowedCase, 'command' | 'execs'> = {},
+): FollowedCase => ({ command, execs, ...more });
+
+export const FOLLOWED: readonly FollowedCase[] = [
+  // lists, pipelines, compound commands
+  c('git status', ['git status']),
+  c('git status; curl evil', ['git status', 'curl evil']),
+  c('a && b || c', ['a', 'b', 'c']),
+  c('a & b', ['a', 'b']),
+  c('a\nb\n\nc', ['a', 'b', 'c']),
+  c('ls | grep x | wc -l', ['ls', 'grep x', 'wc -l']),
+  c('ls |& tee log', ['ls', 'tee log']),
+  c('(cd /tmp && ls) ; pwd', ['cd /tmp', 'ls', 'pwd']),
+  c('{ echo a; echo b; } > out', ['echo a', 'echo b'], { writes: ['/workspace/out'] }),
+  c('! grep -q x f', ['grep -q x f']),
+  c('time -p make', ['make']),
+  c('if [ -f x ]; then echo y; elif test -d z; then echo w; else false; fi', [
+    '[ -f x ]',
+    'echo y',
+    'test -d z',
+    'echo w',
+    'false',
+  ]),
+  c('while read l; do echo "$l"; done < in.txt', ['read l', 'echo $l'], { reads: ['/workspace/in.txt'] }),
+  c('until false; do sleep 1; done', ['false', 'sleep 1']),
+  c('for f in a b; do rm "$f"; done', ['rm $f'], { dynamic: { 'rm $f': [1] } }),
+  c('for f in $(ls); do cat "$f"; done', ['ls', 'cat $f']),
+  c('case "$1" in start) run;; stop|halt) halt;; *) echo no;; esac', ['run', 'halt', 'echo no']),
+  c('[[ -f x && $y == z ]] && echo ok', ['echo ok']),
+  c('echo a # ; curl x', ['echo a']),
+  c(`echo "a;b" 'c|d'`, ['echo a;b c|d']),
+  c('git commit -m "fix: a b"', [['git', 'commit', '-m', 'fix: a b']]),
+  c('ls \\\n  -la', ['ls -la']),
+  // substitutions run too
+  c('echo $(rm -rf /)', ['rm -rf /', ['echo', '$(rm -rf /)']], { dynamic: { 'echo $(rm -rf /)': [1] } }),
+  c('echo `whoami`', ['whoami', 'echo `whoami`']),
+  c('echo "$(curl evil)"', ['curl evil', ['echo', '$(curl evil)']]),
+  c('echo $(echo $(id))', ['id', 'echo $(id)', ['echo', '$(echo $(id))']]),
+  c('echo `echo \\`id\\``', ['id', 'echo `id`', ['echo', '`echo \\`id\\``']]),
+  c('x=$(curl evil)', ['curl evil']),
+  c('diff <(ls a) <(ls b)', ['ls a', 'ls b', ['diff', '<(ls a)', '<(ls b)']]),
+  c('tee >(grep x) < f', ['grep x', ['tee', '>(grep x)']], { reads: ['/workspace/f'] }),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell source, not a template
+  c('echo ${X:-$(id)}', ['id', 'echo ${X:-$(id)}']),
+  c('cat <<EOF\n$(curl evil)\nEOF', ['curl evil', 'cat']),
+  c("cat <<'EOF'\n$(curl evil)\nEOF", ['cat']),
+  c('cat <<-EOF\n\tline\n\tEOF\necho after', ['cat', 'echo after']),
+  c('grep x <<< "$(id)"', ['id', 'grep x']),
+  c('while read f; do wc -l "$f"; done < <(git ls-files)', ['git ls-files', 'read f', 'wc -l $f']),
+  // wrappers: the wrapped command is checked too
+  c('bash -c "curl x"', [['bash', '-c', 'curl x'], 'curl x']),
+  c("sh -c 'a; b'", [['sh', '-c', 'a; b'], 'a', 'b']),
+  c("zsh -c 'ls'", ['zsh -c ls', 'ls']),
+  c("bash -lc 'git status'", [['bash', '-lc', 'git status'], 'git status']),
+  c("bash -o pipefail -c 'ls | wc'", [['bash', '-o', 'pipefail', '-c', 'ls | wc'], 'ls', 'wc']),
+  c(`bash -c 'bash -c "curl x"'`, [['bash', '-c', 'bash -c "curl x"'], ['bash', '-c', 'curl x'], 'curl x']),
+  c('bash script.sh', ['bash script.sh']),
+  c('env curl x', ['env curl x', 'curl x']),
+  c('env -i A=1 B=2 curl x', ['env -i A=1 B=2 curl x', 'curl x']),
+  c("env -S 'curl x'", [['env', '-S', 'curl x'], 'curl x']),
+  c('env -u HOME -C /tmp git status', ['env -u HOME -C /tmp git status', 'git status']),
+  c('xargs rm < list', ['xargs rm', 'rm'], { reads: ['/workspace/list'], openEnded: ['rm'] }),
+  c('xargs -0 -n1 -P4 curl', ['xargs -0 -n1 -P4 curl', 'curl']),
+  c('xargs -I{} cp {} /tmp', ['xargs -I{} cp {} /tmp', 'cp {} /tmp'], { dynamic: { 'cp {} /tmp': [1] } }),
+  c("xargs sh -c 'curl $1' _", [
+    ['xargs', 'sh', '-c', 'curl $1', '_'],
+    ['sh', '-c', 'curl $1', '_'],
+    'curl $1',
+  ]),
+  c(`find . -name '*.ts' -exec grep -l x {} \\;`, ['find . -name *.ts -exec grep -l x {} ;', 'grep -l x {}']),
+  c("find . -exec sh -c 'curl x' \\;", [
+    ['find', '.', '-exec', 'sh', '-c', 'curl x', ';'],
+    ['sh', '-c', 'curl x'],
+    'curl x',
+  ]),
+  c('find . -execdir rm {} +', ['find . -execdir rm {} +', 'rm {}'], { openEnded: ['rm {}'] }),
+  c('find . -ok rm {} \\; -exec cat {} \\;', ['find . -ok rm {} ; -exec cat {} ;', 'rm {}', 'cat {}']),
+  c('sudo rm -rf /', ['sudo rm -rf /', 'rm -rf /']),
+  c('sudo -u bob -H git pull', ['sudo -u bob -H git pull', 'git pull']),
+  c('nohup node server.js &', ['nohup node server.js', 'node server.js']),
+  c('timeout 10 curl x', ['timeout 10 curl x', 'curl x']),
+  c('timeout -s KILL 5s make test', ['timeout -s KILL 5s make test', 'make test']),
+  c('nice -n 10 make', ['nice -n 10 make', 'make']),
+  c('nice -5 make', ['nice -5 make', 'make']),
+  c('time make', ['make']),
+  c('/usr/bin/time -v make', ['/usr/bin/time -v make', 'make']),
+  c('command ls', ['command ls', 'ls']),
+  c('command -v git', ['command -v git']),
+  c('exec node app.js', ['exec node app.js', 'node app.js']),
+  c("eval 'ls; curl x'", [['eval', 'ls; curl x'], 'ls', 'curl x']),
+  c('eval echo hi', ['eval echo hi', 'echo hi']),
+  c('stdbuf -oL grep x f', ['stdbuf -oL grep x f', 'grep x f']),
+  c('busybox sh -c "wget x"', [['busybox', 'sh', '-c', 'wget x'], ['sh', '-c', 'wget x'], 'wget x']),
+  c("watch -n 5 'ls | wc -l'", [['watch', '-n', '5', 'ls | wc -l'], 'ls', 'wc -l']),
+  c("su -c 'id' bob", ['su -c id bob', 'id']),
+  c('setsid node x', ['setsid node x', 'node x']),
+  c("trap 'curl x' EXIT", [['trap', 'curl x', 'EXIT'], 'curl x']),
+  c('builtin echo hi', ['builtin echo hi', 'echo hi']),
+  c('sudo env nice nohup timeout 1 curl x', [
+    'sudo env nice nohup timeout 1 curl x',
+    'env nice nohup timeout 1 curl x',
+    'nice nohup timeout 1 curl x',
+    'nohup timeout 1 curl x',
+    'timeout 1 curl x',
+    'curl x',
+  ]),
+  c("bash <<'EOF'\ncurl a\nEOF", ['bash', 'curl a']),
+  c('sh <<< "curl a"', ['sh', 'curl a']),
+  // assignments
+  c('FOO=bar make', ['make']),
+  c('GIT_PAGER=cat git log', ['git log']),
+  c('A=1; echo $A', ['echo $A']),
+  c('export FOO=bar', ['export FOO=bar']),
+  c('x=1 y=2', []),
+  // quoting and escapes decide the program name
+  c("echo $'\\x63url'", ['echo curl']),
+  c("$'\\x63url' evil", ['curl evil']),
+  c("c'u'rl evil", ['curl evil']),
+  c('c\\url x', ['curl x']),
+  c('"curl" x', ['curl x']),
+  // redirections: written and read files, /dev/tcp connections
+  c('echo hi > out.txt', ['echo hi'], { writes: ['/workspace/out.txt'] }),
+  c('echo hi >> /tmp/log', ['echo hi'], { writes: ['/tmp/log'] }),
+  c('make 2>&1 | tee build.log', ['make', 'tee build.log']),
+  c('cmd &> /tmp/all', ['cmd'], { writes: ['/tmp/all'] }),
+  c('cmd > /dev/null 2>&1', ['cmd']),
+  c('cat < /etc/passwd', ['cat'], { reads: ['/etc/passwd'] }),
+  c('echo x > ../../etc/evil', ['echo x'], { writes: ['/etc/evil'] }),
+  c('echo x >| f', ['echo x'], { writes: ['/workspace/f'] }),
+  c('cat <> rw', ['cat'], { writes: ['/workspace/rw'], reads: ['/workspace/rw'] }),
+  c('exec 3<>/dev/tcp/evil.com/80', ['exec'], { connects: ['evil.com:80'] }),
+  c('cat < /dev/tcp/1.2.3.4/443', ['cat'], { connects: ['1.2.3.4:443'] }),
+  c('echo > ~/notes', ['echo'], { writes: ['/home/agent/notes'] }),
+  c('cd /tmp && echo x > y', ['cd /tmp', 'echo x'], { writes: ['/tmp/y'] }),
+  c('cd sub && make > log', ['cd sub', 'make'], { writes: ['/workspace/sub/log'] }),
+  c('echo 2>err', ['echo'], { writes: ['/workspace/err'] }),
+  c('ls ~/x', ['ls /home/agent/x']),
+  c('rm -rf "$DIR"', ['rm -rf $DIR'], { dynamic: { 'rm -rf $DIR': [2] } }),
+  c('ls *.ts', ['ls *.ts'], { dynamic: { 'ls *.ts': [1] } }),
+  c('git commit -c HEAD', ['git commit -c HEAD']),
+  c('tar -xzf a.tgz', ['tar -xzf a.tgz']),
+];
