@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, it } from 'node:test';
-import { parseClientHello } from '../../src/supervisor/egress/tls-client-hello.ts';
+import { parseClientHello } from '../../src/supervisor/sandbox/network/tls-client-hello.ts';
 import { buildClientHello, refragment } from './egress-client-hello.ts';
 
 /** The first flight of a real Node TLS client, captured by a TCP server that answers nothing. */

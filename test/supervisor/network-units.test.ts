@@ -23,7 +23,7 @@ import {
   parseRequest,
   socksReply,
 } from '../../src/supervisor/sandbox/network/socks5-handshake.ts';
-import { parseClientHello } from '../../src/supervisor/sandbox/network/tls-client-hello.ts';
+import { MAX_HELLO_BYTES, parseClientHello } from '../../src/supervisor/sandbox/network/tls-client-hello.ts';
 import { requireRoot } from './network-support.ts';
 
 /** A real ClientHello, as Node's TLS client sends it to a loopback server. */
@@ -161,23 +161,40 @@ describe('destination parsing', () => {
 describe('TLS ClientHello', () => {
   it('reads the server name from a real ClientHello, whole, split into records, or truncated', async () => {
     const hello = await captureClientHello('api.example.test');
-    assert.deepEqual(parseClientHello(hello), { kind: 'complete', serverName: 'api.example.test' });
-    assert.deepEqual(parseClientHello(hello.subarray(0, 3)), { kind: 'incomplete' });
-    assert.deepEqual(parseClientHello(hello.subarray(0, hello.length - 1)), { kind: 'incomplete' });
+    assert.deepEqual(parseClientHello(hello, MAX_HELLO_BYTES), {
+      kind: 'hello',
+      serverName: 'api.example.test',
+      ech: false,
+    });
+    assert.deepEqual(parseClientHello(hello.subarray(0, 3), MAX_HELLO_BYTES), { kind: 'incomplete' });
+    assert.deepEqual(parseClientHello(hello.subarray(0, hello.length - 1), MAX_HELLO_BYTES), {
+      kind: 'incomplete',
+    });
     // The same handshake carried in two records.
     const body = hello.subarray(5);
     const record = (part: Buffer) =>
       Buffer.concat([Buffer.from([22, 3, 1, part.length >> 8, part.length & 255]), part]);
     const split = Buffer.concat([record(body.subarray(0, 40)), record(body.subarray(40))]);
-    assert.deepEqual(parseClientHello(split), { kind: 'complete', serverName: 'api.example.test' });
+    assert.deepEqual(parseClientHello(split, MAX_HELLO_BYTES), {
+      kind: 'hello',
+      serverName: 'api.example.test',
+      ech: false,
+    });
   });
 
   it('reports no server name, non-TLS and oversized hellos', async () => {
     const literal = await captureClientHello('');
-    assert.deepEqual(parseClientHello(literal), { kind: 'complete', serverName: '' });
-    assert.equal(parseClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n')).kind, 'invalid');
+    assert.deepEqual(parseClientHello(literal, MAX_HELLO_BYTES), {
+      kind: 'hello',
+      serverName: undefined,
+      ech: false,
+    });
+    assert.equal(parseClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n'), MAX_HELLO_BYTES).kind, 'not-tls');
     const huge = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0x01, 0x00, 0x00]);
-    assert.deepEqual(parseClientHello(huge), { kind: 'invalid', why: 'ClientHello too large' });
+    assert.deepEqual(parseClientHello(huge, MAX_HELLO_BYTES), {
+      kind: 'error',
+      detail: 'ClientHello too large',
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { admit, type ClientConnection, type GatewayCore } from './admission.ts';
 import { runHttpSession } from './http-session.ts';
 import { peek } from './peek.ts';
-import { parseClientHello } from './tls-client-hello.ts';
+import { parseClientHello } from '../sandbox/network/tls-client-hello.ts';
 import { runTunnel } from './tunnel.ts';
 
 // The transparent listeners, for clients that ignore the proxy variables: the sandbox's

@@ -5,7 +5,7 @@ import type { Admitted, ClientConnection, GatewayCore } from './admission.ts';
 import { runHttpSession } from './http-session.ts';
 import { peek } from './peek.ts';
 import { directUpstreamReads } from './splice.ts';
-import { type ClientHelloResult, parseClientHello } from './tls-client-hello.ts';
+import { type ClientHelloResult, parseClientHello } from '../sandbox/network/tls-client-hello.ts';
 import { connectUpstream } from './upstream.ts';
 
 // What happens on a connection once its destination is admitted (CONNECT, SOCKS, the 443

@@ -39,13 +39,16 @@ const source = (socket: Socket) => ({
 export function createDenyTlsHandler(sandboxId: string, refuse: Refuser): (socket: Socket) => void {
   return (socket) => {
     readUntil(socket, MAX_HELLO_BYTES + 1024, (buffered) => {
-      const hello = parseClientHello(buffered);
+      const hello = parseClientHello(buffered, MAX_HELLO_BYTES);
       if (hello.kind === 'incomplete') return false;
       const request = { sandboxId, host: '', port: 443, via: 'transparent-tls' as const, ...source(socket) };
       const refused =
-        hello.kind === 'invalid'
-          ? refuse(request, { reason: 'protocol_not_allowed', detail: `port 443 without TLS: ${hello.why}` })
-          : hello.serverName === ''
+        hello.kind !== 'hello'
+          ? refuse(request, {
+              reason: 'protocol_not_allowed',
+              detail: `port 443 without TLS: ${hello.kind === 'error' ? hello.detail : 'not a TLS handshake'}`,
+            })
+          : hello.serverName === undefined
             ? refuse(request, { reason: 'sni_missing', detail: 'the ClientHello names no server' })
             : refuse({ ...request, host: hello.serverName });
       void refused.then(() => socket.end(TLS_ACCESS_DENIED_ALERT));
