@@ -13,8 +13,13 @@ import type { AuditContext, OcsfEvent } from './types.ts';
 function prune(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(prune);
   if (typeof value !== 'object' || value === null) return value;
+  // for-in rather than Object.entries: this runs for every event on the gateway's hot path,
+  // and not allocating an entries array per object makes it several times faster.
   const out: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) {
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const member = record[key];
     if (member !== undefined) out[key] = prune(member);
   }
   return out;
