@@ -49,9 +49,10 @@ describe('paddock policy explain', () => {
     );
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^decision {2}review \(review_required/u);
+    // code-review inherits its writes from coding-base: the source names the parent's file.
     assert.match(
       result.stdout,
-      /writes\[0\]\.review {2}\(review gate; spec\.writes\[0\] in blueprints\/code-review\.yaml\)/u,
+      /writes\[0\]\.review {2}\(review gate; spec\.writes\[0\] in blueprints\/coding-base\.yaml\)/u,
     );
     assert.match(result.stdout, /held until 1 approval\(s\) from group:appsec, within 2h \(then deny\)/u);
   });
