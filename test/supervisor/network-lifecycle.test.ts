@@ -134,6 +134,38 @@ describe('sandbox network lifecycle', () => {
     }
   });
 
+  it('tears down from a detached process: returns at once, removes both, cuts off a straggler', async () => {
+    const network = await createSandboxNetwork({ ports: TEST_PORTS, teardownWaitMs: 100 });
+    const straggler = spawn('nsenter', [`--net=${network.netnsPath}`, '--', 'sleep', '60'], {
+      stdio: 'ignore',
+    });
+    const present = () =>
+      existsSync(network.netnsPath) || existsSync(`/sys/class/net/${network.hostInterface}`);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      network.closeDetached();
+      // The straggler holds the namespace, so the veth stays until the detached wait runs out.
+      assert.ok(
+        existsSync(`/sys/class/net/${network.hostInterface}`),
+        'closeDetached() waited for the teardown',
+      );
+      for (let i = 0; i < 300 && present(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assertGone(network);
+      const links = spawnSync('nsenter', [`--net=/proc/${straggler.pid}/ns/net`, '--', 'ip', '-br', 'link'], {
+        encoding: 'utf8',
+      });
+      assert.deepEqual(
+        links.stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/\s+/)[0]),
+        ['lo'],
+      );
+    } finally {
+      straggler.kill('SIGKILL');
+    }
+  });
+
   it('sweeps networks of dead supervisors and leaves live ones alone', async () => {
     // A supervisor that builds a network and dies without closing it.
     const code = [

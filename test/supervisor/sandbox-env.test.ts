@@ -54,6 +54,20 @@ describe('buildSandboxEnv', () => {
   });
 });
 
+describe('buildSandboxEnv credential placeholders', () => {
+  it('takes only PADDOCK_CREDENTIAL_* names from the gateway, nothing else', () => {
+    const env = buildSandboxEnv({
+      hostEnv: { PADDOCK_CREDENTIAL_HOST: 'from-host' },
+      caMounted: false,
+      credentialEnv: { PADDOCK_CREDENTIAL_GH_TOKEN: 'pdk_ph_gh_token_1', PATH: '/evil', LD_PRELOAD: '/x.so' },
+    });
+    assert.equal(env['PADDOCK_CREDENTIAL_GH_TOKEN'], 'pdk_ph_gh_token_1');
+    assert.equal(env['PADDOCK_CREDENTIAL_HOST'], undefined, 'the host environment never supplies one');
+    assert.notEqual(env['PATH'], '/evil');
+    assert.equal(env['LD_PRELOAD'], undefined);
+  });
+});
+
 describe('sandbox environment (real sandbox)', () => {
   it('is exactly the built environment inside', async () => {
     const run = await runShell('env | sort', { hostEnv: { ...HOST } });

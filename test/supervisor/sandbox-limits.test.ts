@@ -5,11 +5,16 @@ import {
   resolveLimits,
   rlimitArgs,
 } from '../../src/supervisor/sandbox/sandbox-limits.ts';
-import { leaseSandboxUid, SANDBOX_UID_BASE } from '../../src/supervisor/sandbox/sandbox-uid.ts';
+import {
+  killUidProcesses,
+  leaseSandboxUid,
+  SANDBOX_UID_BASE,
+} from '../../src/supervisor/sandbox/sandbox-uid.ts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeWorkspace, runInSandbox, runShell } from '../support/sandbox-harness.ts';
+import { execFileSync } from 'node:child_process';
+import { makeWorkspace, runInSandbox, runShell, WORKSPACE_OWNER } from '../support/sandbox-harness.ts';
 
 describe('sandbox limits', () => {
   it('defaults to 512 processes, 4096 files, 4096 MiB and refuses values below the minimum', () => {
@@ -30,6 +35,10 @@ describe('sandbox limits', () => {
       '--rlimit',
       'core=0',
     ]);
+    // A launch holding more descriptors than the command may have: the launcher and bubblewrap
+    // get room for them (landlock-exec lowers the limit before the command runs).
+    assert.equal(rlimitArgs({ processes: 64, openFiles: 64, memoryMiB: 512 }, 120)[3], 'nofile=184');
+    assert.equal(rlimitArgs({ processes: 64, openFiles: 4096, memoryMiB: 512 }, 120)[3], 'nofile=4096');
   });
 
   it('is in force inside, soft = hard, so the agent cannot raise it', async () => {
@@ -42,6 +51,27 @@ describe('sandbox limits', () => {
     const out = run.stdout.trim().split('\n');
     assert.deepEqual(out.slice(0, 6), ['77', '77', '300', '300', String(1024 * 1024), '0']);
     assert.match(run.stdout, /refused|Operation not permitted/);
+  });
+});
+
+describe('sandbox limits with many workspace binds', () => {
+  it('gives the command its open-file limit even when the launch holds more descriptors', {
+    timeout: 30_000,
+  }, async () => {
+    // 25 nested repositories: three binds each, one descriptor per bind, over 64 in all.
+    const workspace = makeWorkspace();
+    try {
+      for (let i = 0; i < 25; i++) execFileSync('git', ['init', '-q', join(workspace.dir, `repo${i}`)]);
+      execFileSync('chown', ['-R', `${WORKSPACE_OWNER}:${WORKSPACE_OWNER}`, workspace.dir]);
+      const run = await runInSandbox(['/bin/sh', '-c', 'ulimit -Sn; ulimit -Hn; ls /proc/self/fd | wc -l'], {
+        workdir: workspace.dir,
+        limits: { openFiles: 64 },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split('\n').map(Number), [64, 64, 4]);
+    } finally {
+      workspace.remove();
+    }
   });
 });
 
@@ -69,6 +99,22 @@ describe('sandbox uids', () => {
       });
     } finally {
       rmSync(slots, { recursive: true, force: true });
+    }
+  });
+
+  it('kills what still runs as a uid (leftovers of a failed launch), and nothing else', async () => {
+    const uid = 3_999_999; // outside the sandbox range: no launch can hold it meanwhile
+    const { spawn } = await import('node:child_process');
+    const leftover = spawn('sleep', ['30'], { uid, gid: uid, stdio: 'ignore' });
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ended = new Promise((resolve) => leftover.on('exit', (_code, signal) => resolve(signal)));
+      assert.equal(killUidProcesses(uid), 1);
+      assert.equal(await ended, 'SIGKILL');
+      assert.equal(bystander.exitCode, null, 'a process of another uid was killed');
+    } finally {
+      bystander.kill('SIGKILL');
     }
   });
 

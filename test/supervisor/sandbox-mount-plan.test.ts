@@ -215,6 +215,7 @@ describe('buildCommandLines', () => {
       hasNetwork,
       interactive,
       allowMissingLandlock: false,
+      openFiles: 300,
     });
 
   it('unshares every namespace but the network when one is supplied, and disables nested user namespaces', () => {
@@ -258,13 +259,15 @@ describe('buildCommandLines', () => {
       '3',
     ]);
     const shim = bwrap.indexOf('/etc/paddock/landlock-exec');
-    assert.deepEqual(bwrap.slice(shim - 3, shim + 5), [
+    assert.deepEqual(bwrap.slice(shim - 3, shim + 7), [
       '--chdir',
       '/workspace',
       '--',
       '/etc/paddock/landlock-exec',
       '--seccomp-log',
       '/etc/paddock/seccomp.bpf',
+      '--nofile',
+      '300',
       '--ro',
       '/usr',
     ]);

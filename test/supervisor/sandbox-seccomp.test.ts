@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeProgram, encodeProgram } from '../../src/supervisor/sandbox/seccomp/bpf-assembler.ts';
 import {
@@ -89,6 +90,31 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
       assert.equal(call('personality', 0x0400000n /* READ_IMPLIES_EXEC */), EPERM);
     });
 
+    it('refuses a set-user-id or set-group-id mode in chmod and file creation', () => {
+      const O_CREAT = 0o100n;
+      const O_TMPFILE = 0o20200000n;
+      const modeAt: Record<string, number> = { fchmod: 1, fchmodat: 2, fchmodat2: 2, mknodat: 2 };
+      if (arch === 'x86_64') Object.assign(modeAt, { chmod: 1, creat: 1, mknod: 1 });
+      for (const [name, index] of Object.entries(modeAt)) {
+        const withMode = (mode: bigint) => call(name, ...Array.from({ length: index }, () => 3n), mode);
+        assert.equal(withMode(0o4755n), EPERM, `${name} u+s`);
+        assert.equal(withMode(0o2755n), EPERM, `${name} g+s`);
+        assert.equal(withMode(0o100000n | 0o6755n), EPERM, `${name} S_IFREG|ug+s`);
+        assert.equal(withMode(0x1_0000_0800n), EPERM, `${name}: the kernel truncates the mode`);
+        assert.equal(withMode(0o755n), ALLOW, `${name} 755`);
+        assert.equal(withMode(0o1777n), ALLOW, `${name} sticky`);
+      }
+      assert.equal(call('openat', 3n, 0n, O_CREAT | 1n, 0o4755n), EPERM, 'openat O_CREAT u+s');
+      assert.equal(call('openat', 3n, 0n, O_TMPFILE | 2n, 0o2700n), EPERM, 'openat O_TMPFILE g+s');
+      assert.equal(call('openat', 3n, 0n, O_CREAT | 1n, 0o644n), ALLOW, 'openat O_CREAT 644');
+      assert.equal(call('openat', 3n, 0n, 0n, 0o4755n), ALLOW, 'without O_CREAT the mode is ignored');
+      if (arch === 'x86_64') {
+        assert.equal(call('open', 0n, O_CREAT | 1n, 0o6755n), EPERM, 'open O_CREAT ug+s');
+        assert.equal(call('open', 0n, 0n, 0o6755n), ALLOW, 'open without O_CREAT');
+      }
+      assert.equal(call('openat2'), ENOSYS, 'openat2 hides its mode in memory: libc falls back to openat');
+    });
+
     it('kills a process that switches ABI (a foreign syscall table)', () => {
       assert.equal(runFilter(program, { arch: 0x40000003 /* i386 */, nr: 1 }), SECCOMP_RET.KILL_PROCESS);
       const other = arch === 'x86_64' ? AUDIT_ARCH.aarch64 : AUDIT_ARCH.x86_64;
@@ -137,6 +163,47 @@ print(open("/proc/self/status").read().split("Seccomp:")[1].split()[0])`;
         'ptrace, io_uring_setup, unshare(NEWUSER) EPERM; clone3 ENOSYS; unshare(FILES), getpid fine',
       );
       assert.equal(mode, '2', 'filter mode');
+    } finally {
+      workspace.remove();
+    }
+  });
+
+  it('leaves no setuid or setgid file on the host: chmod, fchmod, open and mknod are refused', async () => {
+    const workspace = makeWorkspace();
+    try {
+      const probe = `import os, stat
+def attempt(what, fn):
+    try:
+        fn(); print(what, "ok")
+    except OSError as e:
+        print(what, e.errno)
+open("f", "w").close()
+attempt("chmod-u+s", lambda: os.chmod("f", 0o4755))
+attempt("chmod-g+s", lambda: os.chmod("f", 0o2755))
+fd = os.open("f", os.O_RDONLY)
+attempt("fchmod-u+s", lambda: os.fchmod(fd, 0o4711))
+attempt("open-creat-u+s", lambda: os.close(os.open("g", os.O_CREAT | os.O_WRONLY, 0o4755)))
+attempt("mknod-u+s", lambda: os.mknod("h", stat.S_IFREG | 0o6755))
+attempt("chmod-755", lambda: os.chmod("f", 0o755))`;
+      const run = await runInSandbox(
+        [
+          '/bin/sh',
+          '-c',
+          `touch f; chmod u+s f 2>&1 || true; chmod g+s f 2>&1 || true; python3 -c '${probe}'`,
+        ],
+        { workdir: workspace.dir },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(
+        run.stdout.replace(/^chmod: .*\n/gm, ''),
+        'chmod-u+s 1\nchmod-g+s 1\nfchmod-u+s 1\nopen-creat-u+s 1\nmknod-u+s 1\nchmod-755 ok\n',
+      );
+      assert.match(run.stdout, /^chmod: changing permissions of 'f': Operation not permitted$/m);
+      for (const name of readdirSync(workspace.dir)) {
+        const mode = statSync(join(workspace.dir, name)).mode;
+        assert.equal(mode & 0o6000, 0, `${name} has mode ${mode.toString(8)} on the host`);
+      }
+      assert.equal(statSync(join(workspace.dir, 'f')).mode & 0o7777, 0o755);
     } finally {
       workspace.remove();
     }

@@ -1,7 +1,12 @@
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSandbox, type SandboxLimits, startSandbox } from '../../src/supervisor/index.ts';
+import {
+  type GitScanLimits,
+  runSandbox,
+  type SandboxLimits,
+  startSandbox,
+} from '../../src/supervisor/index.ts';
 import type { DataScope } from '../../src/supervisor/index.ts';
 
 // Runs commands inside REAL sandboxes for tests and the attack suite: root, bubblewrap,
@@ -33,6 +38,8 @@ export interface RunInSandboxOptions {
   readonly network?: boolean;
   /** Called with the sandbox's host uid as soon as it is known. */
   readonly onUid?: (uid: number) => void;
+  /** Bounds of the launch's search for nested git repositories. Default the launcher's. */
+  readonly gitScanLimits?: GitScanLimits;
 }
 
 export const WRITABLE_WORKSPACE: DataScope = { read: [], write: ['/workspace'], deny: [] };
@@ -55,6 +62,7 @@ export async function runInSandbox(
     dataScope: options.dataScope ?? WRITABLE_WORKSPACE,
     limits: options.limits,
     policyPaths: options.policyPaths,
+    gitScanLimits: options.gitScanLimits,
     hostEnv: options.hostEnv ?? {},
     stdio: ['pipe', 'pipe', 'pipe'] as const,
   };

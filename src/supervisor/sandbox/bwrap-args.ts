@@ -22,6 +22,8 @@ export interface CommandLineInput {
   readonly interactive: boolean;
   /** Features the blueprint waived (spec.sandbox.allowMissing). */
   readonly allowMissingLandlock: boolean;
+  /** RLIMIT_NOFILE the command gets; the shim sets it once the launch's descriptors are closed. */
+  readonly openFiles: number;
 }
 
 export interface CommandLines {
@@ -29,6 +31,11 @@ export interface CommandLines {
   readonly launcher: string[];
   /** bwrap options, mounts and the in-sandbox command (landlock-exec … -- CMD). */
   readonly bwrap: string[];
+  /**
+   * Descriptors the launch itself holds open (every --open lands below this number): the
+   * launcher and bubblewrap need an RLIMIT_NOFILE above it, whatever the command gets.
+   */
+  readonly setupFds: number;
 }
 
 function mountArgs(mount: Mount, fdFor: (host: string) => number): string[] {
@@ -96,10 +103,10 @@ export function buildCommandLines(input: CommandLineInput): CommandLines {
   for (const mount of input.plan.mounts) bwrap.push(...mountArgs(mount, fdFor));
   bwrap.push('--chdir', SANDBOX_PATHS.workspace, '--', SANDBOX_PATHS.landlockExec);
   if (input.allowMissingLandlock) bwrap.push('--allow-missing');
-  bwrap.push('--seccomp-log', SANDBOX_PATHS.seccompProgram);
+  bwrap.push('--seccomp-log', SANDBOX_PATHS.seccompProgram, '--nofile', String(input.openFiles));
   for (const path of input.plan.landlock.readOnly) bwrap.push('--ro', path);
   for (const path of input.plan.landlock.readWrite) bwrap.push('--rw', path);
   for (const path of input.plan.landlock.listOnly) bwrap.push('--list', path);
   bwrap.push('--', ...input.command);
-  return { launcher, bwrap };
+  return { launcher, bwrap, setupFds: FIRST_BIND_FD + fds.size };
 }

@@ -5,6 +5,9 @@ export type { RunSandboxOptions, SandboxRunResult } from './run-sandbox.ts';
 export { probeSandboxFeatures, requireSandboxFeatures } from './kernel-features.ts';
 export type { FeatureReport, FeatureStatus } from './kernel-features.ts';
 export { DEFAULT_SANDBOX_LIMITS, resolveLimits } from './sandbox-limits.ts';
+export { DEFAULT_GIT_SCAN_LIMITS } from './git-scan.ts';
+export type { GitScanLimits } from './git-scan.ts';
+export type { GitHookChange } from './git-hook-report.ts';
 export { SANDBOX_PATHS, SANDBOX_USER } from './sandbox-types.ts';
 export type {
   DataScope,

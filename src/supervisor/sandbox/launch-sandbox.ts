@@ -4,6 +4,8 @@ import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { PaddockError } from '../../core/errors.ts';
 import { buildCommandLines, SECCOMP_FD, STATUS_FD } from './bwrap-args.ts';
+import { type GitHookReport, gitHookChanges, rescanGitHooks, snapshotGitHooks } from './git-hook-report.ts';
+import { type GitScanLimits, rememberedStamps, rememberStamps, scanGitRepositories } from './git-scan.ts';
 import { probeHostPath } from './host-probe.ts';
 import { requireSandboxFeatures } from './kernel-features.ts';
 import { planMounts } from './mount-plan.ts';
@@ -20,8 +22,11 @@ import type {
   SandboxLimits,
   SandboxNetworkAttachment,
 } from './sandbox-types.ts';
-import { leaseSandboxUid } from './sandbox-uid.ts';
+import { killUidProcesses, leaseSandboxUid } from './sandbox-uid.ts';
 import { readStatusStream } from './status-stream.ts';
+
+/** How long 'close' may lag the launcher's exit before leftovers of its uid are killed. */
+const ORPHAN_GRACE_MS = 1000;
 
 /** What to run and what it may touch. */
 export interface SandboxOptions {
@@ -36,6 +41,10 @@ export interface SandboxOptions {
   readonly network?: SandboxNetworkAttachment;
   /** Host path of the supervisor's CA bundle, mounted at /etc/paddock/ca.pem. */
   readonly caBundle?: string;
+  /** Host path of the supervisor's PDP socket (startPdpServer), mounted read-only at /run/paddock/pdp.sock. */
+  readonly pdpSocket?: string;
+  /** The egress gateway's PADDOCK_CREDENTIAL_* placeholders, set in the command's environment. */
+  readonly credentialEnv?: Readonly<Record<string, string>>;
   /** Features the blueprint waived; each one missing is reported by `onWeakened`. */
   readonly allowMissing?: readonly OptionalSandboxFeature[];
   /** Host paths that must never be writable inside (blueprint file, desired-state directory). */
@@ -50,6 +59,12 @@ export interface SandboxOptions {
   ];
   /** Root-owned state directory. Default /run/paddock. */
   readonly stateDir?: string;
+  /**
+   * Bounds of the launch's search for git repositories beneath the writable scopes, whose hooks
+   * and config are protected; the launch fails (PDK_SANDBOX_GIT_SCAN_LIMIT) rather than leave one
+   * unprotected. Default DEFAULT_GIT_SCAN_LIMITS: depth 32, 200,000 entries, 32 repositories.
+   */
+  readonly gitScanLimits?: GitScanLimits;
 }
 
 /** How the sandboxed command ended. */
@@ -83,6 +98,12 @@ export interface PreparedSandbox {
   launch(network?: SandboxNetworkAttachment): RunningSandbox;
   /** Gives back the uid and removes the placeholders of a sandbox that will not be launched. */
   abandon(): void;
+  /**
+   * After the sandbox is gone: git hooks, code-running git config and `.git` pointers beneath
+   * the writable scopes that are new or changed since the launch (git-hook-report.ts). Rescans
+   * the scopes, so it costs about as much as the launch's scan.
+   */
+  reportGitHooks(): GitHookReport;
 }
 
 /**
@@ -107,6 +128,8 @@ export function prepareSandbox(
   const state = prepareStateDir(options.stateDir ?? DEFAULT_STATE_DIR);
   installLandlockExec(natives.landlockExec, state.etcMirror);
   writeMirrorFile(state.etcMirror, 'paddock/seccomp.bpf', compileSeccompFilter(arch));
+  // One budget for every writable scope of the launch.
+  let entriesSpent = 0;
   const plan = planMounts({
     dataScope: options.dataScope,
     workdir: realpathSync(options.workdir),
@@ -114,8 +137,22 @@ export function prepareSandbox(
     etcMirror: state.etcMirror,
     emptyFile: state.emptyFile,
     caBundle: options.caBundle,
+    pdpSocket: options.pdpSocket,
     policyPaths: options.policyPaths,
+    scanGit: (hostRoot, skip) => {
+      const scan = scanGitRepositories(hostRoot, {
+        skip,
+        limits: options.gitScanLimits,
+        entriesSpent,
+        previous: rememberedStamps(hostRoot),
+      });
+      entriesSpent = scan.entries;
+      rememberStamps(hostRoot, scan.stamps);
+      return scan;
+    },
   });
+  // Before the placeholders exist (they are gone again when the report rescans).
+  const hooksAtLaunch = snapshotGitHooks(plan.gitScans);
   const stdio = options.stdio ?? ['inherit', 'inherit', 'inherit'];
   const lines = buildCommandLines({
     plan,
@@ -123,6 +160,7 @@ export function prepareSandbox(
     hasNetwork: options.withNetwork,
     interactive: stdio[0] === 'inherit' && isatty(0),
     allowMissingLandlock: options.allowMissing?.includes('landlock') ?? false,
+    openFiles: limits.openFiles,
   });
   const lease = leaseSandboxUid(state.slotsDir);
   let created: CreatedPlaceholder[];
@@ -139,6 +177,7 @@ export function prepareSandbox(
   };
   return {
     uid: lease.uid,
+    reportGitHooks: () => gitHookChanges(hooksAtLaunch, rescanGitHooks(plan.gitScans)),
     abandon() {
       if (used) return;
       used = true;
@@ -153,7 +192,7 @@ export function prepareSandbox(
         ...lines.launcher,
         ...['--uid', String(lease.uid), '--gid', String(lease.gid)],
         ...(network ? ['--netns', network.netnsPath] : []),
-        ...rlimitArgs(limits),
+        ...rlimitArgs(limits, lines.setupFds),
         '--',
         '/usr/bin/bwrap',
         ...lines.bwrap,
@@ -162,6 +201,7 @@ export function prepareSandbox(
         hostEnv: options.hostEnv ?? {},
         proxyEnv: network?.env,
         caMounted: options.caBundle !== undefined,
+        credentialEnv: options.credentialEnv,
       });
       let child: ChildProcess;
       try {
@@ -192,8 +232,8 @@ function watch(
   seccomp?.end(seccompProgram);
   const status = readStatusStream((child.stdio[STATUS_FD] as NodeJS.ReadableStream | null) ?? undefined);
 
+  let done = false;
   const exited = new Promise<SandboxExit>((resolve) => {
-    let done = false;
     const finish = async (
       code: number | null | undefined,
       signal: NodeJS.Signals | null | undefined,
@@ -219,6 +259,16 @@ function watch(
     };
     child.on('error', (error) => finish(undefined, undefined, error));
     child.on('close', (code, signal) => finish(code, signal));
+    // 'close' follows 'exit' once every holder of our pipes is gone. A bubblewrap that failed
+    // half-way (measured: EMFILE right after its clone) leaves its forked child behind, not yet
+    // the pid namespace's init and so not yet bound to its parent's death, holding the pipes:
+    // 'close' would never come, and the uid would return to the pool still in use. Whatever
+    // runs as this sandbox's dedicated uid once the launcher is gone is such a leftover.
+    child.on('exit', () => {
+      setTimeout(() => {
+        if (!done) killUidProcesses(uid);
+      }, ORPHAN_GRACE_MS).unref();
+    });
   });
   const started = status.childPid.then((pid) => {
     if (pid === undefined)

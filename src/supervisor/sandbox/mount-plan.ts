@@ -1,7 +1,13 @@
 import { join, relative } from 'node:path';
 import { PaddockError } from '../../core/errors.ts';
+import type { GitScan, GitScanExhausted } from './git-scan.ts';
 import type { HostProbe } from './host-probe.ts';
-import { type ProtectedEntry, protectedEntries } from './protected-paths.ts';
+import {
+  nestedGitEntries,
+  type ProtectedEntry,
+  type ProtectedPlan,
+  protectedEntries,
+} from './protected-paths.ts';
 import { type DataScope, SANDBOX_PATHS } from './sandbox-types.ts';
 import { ETC_ENTRIES, PRIVATE_TMPFS, SYSTEM_DIRS } from './system-view.ts';
 
@@ -38,8 +44,24 @@ export interface MountPlanInput {
   readonly emptyFile: string;
   /** Host path of the supervisor's CA bundle, when there is one. */
   readonly caBundle?: string;
+  /** Host path of the supervisor's PDP socket, bound read-only at SANDBOX_PATHS.pdpSocket. */
+  readonly pdpSocket?: string;
   /** Host paths that must never be writable (the blueprint file, the desired-state directory). */
   readonly policyPaths?: readonly string[];
+  /**
+   * Finds the git repositories beneath a writable scope's host root, not descending into `skip`
+   * (git-scan.ts). Omitted: only each scope's top-level `.git` is protected (unit tests).
+   */
+  readonly scanGit?: (hostRoot: string, skip: readonly string[]) => GitScan;
+}
+
+/** One writable scope's repositories, as found at launch (the git hook report starts from it). */
+export interface WritableScopeScan {
+  readonly host: string;
+  readonly dest: string;
+  /** Host directories the scan did not enter: other scopes and hidden paths beneath this one. */
+  readonly skip: readonly string[];
+  readonly scan: GitScan;
 }
 
 export interface MountPlan {
@@ -54,6 +76,8 @@ export interface MountPlan {
   readonly idmaps: { readonly host: string; readonly uid: number; readonly gid: number }[];
   /** Protected placeholders the launcher creates before the launch and removes after. */
   readonly placeholders: ProtectedEntry[];
+  /** The repositories found beneath each writable scope (empty without `scanGit`). */
+  readonly gitScans: WritableScopeScan[];
 }
 
 // Paths a scope may neither be, nor contain: the sandbox's own mounts and the host's system.
@@ -143,11 +167,11 @@ export function planMounts(input: MountPlanInput): MountPlan {
   landlock.readOnly.push('/etc', '/proc');
   landlock.readWrite.push('/dev', ...PRIVATE_TMPFS, SANDBOX_PATHS.home);
 
-  // Protected paths beneath every writable scope.
+  // Protected paths beneath every writable scope: its top-level names, then every repository
+  // nested in it (the scan stops at other scopes and hidden paths, which are mounted over).
   const placeholders: ProtectedEntry[] = [];
-  for (const { path, writable } of scopes) {
-    if (!writable) continue;
-    const plan = protectedEntries(probe, hostOf(path), path);
+  const gitScans: WritableScopeScan[] = [];
+  const mountProtected = (plan: ProtectedPlan, fd: boolean) => {
     if (plan.symlinks.length > 0) {
       throw new PaddockError(
         'PDK_SANDBOX_SCOPE',
@@ -155,23 +179,24 @@ export function planMounts(input: MountPlanInput): MountPlan {
       );
     }
     for (const entry of plan.pinned)
-      mounts.push({
-        kind: 'bind',
-        host: entry.host,
-        dest: entry.dest,
-        writable: true,
-        fd: inWorkspace(path),
-      });
+      mounts.push({ kind: 'bind', host: entry.host, dest: entry.dest, writable: true, fd });
     for (const entry of plan.readOnly) {
       if (entry.create) placeholders.push(entry);
-      mounts.push({
-        kind: 'bind',
-        host: entry.host,
-        dest: entry.dest,
-        writable: false,
-        fd: inWorkspace(path),
-      });
+      mounts.push({ kind: 'bind', host: entry.host, dest: entry.dest, writable: false, fd });
     }
+  };
+  const beneath = (root: string, paths: readonly string[]) =>
+    paths.map(hostOf).filter((host) => host !== root && within(host, root));
+  for (const { path, writable } of scopes) {
+    if (!writable) continue;
+    const host = hostOf(path);
+    mountProtected(protectedEntries(probe, host, path), inWorkspace(path));
+    if (!input.scanGit) continue;
+    const skip = beneath(host, [...scopes.map((scope) => scope.path), ...input.dataScope.deny]);
+    const scan = input.scanGit(host, skip);
+    if (scan.exhausted) throw gitScanLimitError(scan.exhausted, (at) => join(path, relative(host, at)));
+    gitScans.push({ host, dest: path, skip, scan });
+    mountProtected(nestedGitEntries(probe, scan, host, path), inWorkspace(path));
   }
   for (const policyPath of input.policyPaths ?? []) {
     for (const { path, writable } of scopes) {
@@ -199,8 +224,33 @@ export function planMounts(input: MountPlanInput): MountPlan {
       writable: false,
       fd: false,
     });
+  if (input.pdpSocket) {
+    // Read-only still lets the agent connect (a mount's ro flag does not apply to sockets) but
+    // not remove or replace the socket. Landlock has no right for connecting to a path socket.
+    mounts.push({
+      kind: 'bind',
+      host: input.pdpSocket,
+      dest: SANDBOX_PATHS.pdpSocket,
+      writable: false,
+      fd: false,
+    });
+  }
   mounts.push({ kind: 'remount-ro', dest: '/' });
-  return { mounts, landlock, idmaps, placeholders };
+  return { mounts, landlock, idmaps, placeholders, gitScans };
+}
+
+/** Fails closed: a repository beyond the scan's bounds could not be protected. */
+function gitScanLimitError(exhausted: GitScanExhausted, destOf: (host: string) => string): PaddockError {
+  const what = {
+    maxDepth: `directories nest deeper than ${exhausted.value} levels`,
+    maxEntries: `the workspace has more than ${exhausted.value} directory entries to search`,
+    maxRepositories: `there are more than ${exhausted.value} git repositories to protect`,
+  }[exhausted.limit];
+  return new PaddockError(
+    'PDK_SANDBOX_GIT_SCAN_LIMIT',
+    `cannot protect every git repository beneath the writable scope: ${what} (limit ${exhausted.limit} reached at ${destOf(exhausted.path)}); narrow dataScope.write to the directories the agent must change`,
+    { details: { limit: exhausted.limit, value: exhausted.value, path: destOf(exhausted.path) } },
+  );
 }
 
 /** A workspace scope must not pass through a symlink the agent may have planted in an earlier run. */

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import type { GitScan } from './git-scan.ts';
 import type { HostProbe } from './host-probe.ts';
 
 // Protected paths: files that would let an agent widen its own authority or run code outside
@@ -11,6 +12,11 @@ import type { HostProbe } from './host-probe.ts';
 // create it either; a mount point can be neither removed nor renamed (EBUSY). The launcher
 // removes the placeholders it created when the sandbox ends, if they are still empty.
 // A symlink at a protected name refuses the launch: binding it would bind whatever it points at.
+//
+// Repositories nested anywhere beneath a writable scope (a vendored checkout, a submodule) are
+// found by a bounded walk (git-scan.ts) and protected the same way: `.git` pinned, hooks and
+// config read-only, a `.git` pointer file read-only, plus each submodule git directory kept in
+// `.git/modules`.
 
 /**
  * Names protected at the top of every writable scope. A trailing "/" is a directory.
@@ -87,5 +93,39 @@ export function protectedEntries(probe: HostProbe, hostRoot: string, destRoot: s
     }
   }
   // No `.git` yet: the agent may `git init`; that repository is agent-authored (docs/sandbox.md).
+  return plan;
+}
+
+/**
+ * The protected entries of every repository a scan found beneath one writable scope root,
+ * except the root's own `.git` (protectedEntries covers it); its submodule git directories are
+ * included. Pins come first in `pinned`, so mounting pinned before readOnly keeps each hooks
+ * and config bind on top of its `.git` bind.
+ */
+export function nestedGitEntries(
+  probe: HostProbe,
+  scan: GitScan,
+  hostRoot: string,
+  destRoot: string,
+): ProtectedPlan {
+  const plan: ProtectedPlan = { readOnly: [], pinned: [], symlinks: [] };
+  const top = join(hostRoot, '.git');
+  const destOf = (host: string) => join(destRoot, relative(hostRoot, host));
+  const protectGitDir = (gitDir: string) => {
+    for (const raw of PROTECTED_GIT_NAMES) {
+      const name = raw.replace(/\/$/, '');
+      entryFor(probe, join(gitDir, name), destOf(join(gitDir, name)), raw, plan);
+    }
+  };
+  for (const link of scan.symlinks) if (link !== top) plan.symlinks.push(destOf(link));
+  for (const gitDir of scan.dotGitDirs) {
+    if (gitDir === top) continue;
+    plan.pinned.push({ host: gitDir, dest: destOf(gitDir) });
+    protectGitDir(gitDir);
+  }
+  // Inside a pinned `.git`: no pin of their own, their hooks and config are what run.
+  for (const gitDir of scan.moduleGitDirs) protectGitDir(gitDir);
+  for (const pointer of scan.pointerFiles)
+    if (pointer !== top) plan.readOnly.push({ host: pointer, dest: destOf(pointer) });
   return plan;
 }

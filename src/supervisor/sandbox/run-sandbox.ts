@@ -15,6 +15,7 @@ import {
   type EgressListener,
   type SandboxNetwork,
 } from './network/index.ts';
+import type { GitHookChange } from './git-hook-report.ts';
 import { kernelLogClockUs, readSeccompDenials, type SeccompDenial } from './seccomp-denials.ts';
 import { hostSeccompArch } from './seccomp/syscall-table.ts';
 import {
@@ -22,6 +23,7 @@ import {
   commandLaunchedEvent,
   egressDeniedEvent,
   firewallDropFinding,
+  gitHooksFinding,
   newSandboxAuditContext,
   seccompDenialFinding,
   sandboxStartedEvent,
@@ -43,8 +45,25 @@ export interface RunSandboxOptions extends Omit<SandboxOptions, 'network'> {
   readonly audit?: (event: OcsfEvent) => Promise<unknown>;
   /** Supplies the network. Default: a new one per run. A pool's acquire() fits here. */
   readonly createNetwork?: () => Promise<SandboxNetwork>;
+  /**
+   * Carries the sandbox's traffic (the egress gateway). Default: the deny listener, which
+   * refuses everything. Closed by the run.
+   */
+  readonly listener?: EgressListener;
+  /**
+   * Awaited after the sandbox's host uid is leased and before the launch, e.g. to create a
+   * socket only that uid may connect to (the PDP socket). A rejection aborts the launch.
+   */
+  readonly beforeLaunch?: (uid: number) => Promise<void>;
   /** Called once the command runs, e.g. to forward signals to it. */
   readonly onStarted?: (sandbox: RunningSandbox) => void;
+  /**
+   * Default false: the promise resolves once the network is gone. true: it resolves as soon as
+   * the command has exited and its audit events are written, and the network is removed by a
+   * detached process that outlives this one (SandboxNetwork.closeDetached), so a CLI can exit
+   * at once; leftovers of a teardown that was killed are the stale sweep's.
+   */
+  readonly detachNetworkTeardown?: boolean;
 }
 
 export interface SandboxRunResult {
@@ -60,6 +79,11 @@ export interface SandboxRunResult {
   readonly seccompDenials: readonly SeccompDenial[];
   /** Layers the blueprint waived and the kernel lacked (for the caller's warning). */
   readonly weakened: readonly string[];
+  /**
+   * Git hooks, code-running git config and `.git` pointers the run wrote beneath its writable
+   * scopes (git-hook-report.ts): they act when the user next runs git there on the host.
+   */
+  readonly gitHooksWritten: readonly GitHookChange[];
 }
 
 /**
@@ -100,17 +124,20 @@ export async function runSandbox(options: RunSandboxOptions): Promise<SandboxRun
   let egressDenials = 0;
   const pendingAudit: Promise<unknown>[] = [];
   try {
-    listener = createDenyListener({
-      onDenied: (denial) => {
-        egressDenials++;
-        if (egressDenials <= MAX_DENIAL_EVENTS)
-          pendingAudit.push(audit(egressDeniedEvent(ctx, denial)).catch(() => {}));
-      },
-    });
+    listener =
+      options.listener ??
+      createDenyListener({
+        onDenied: (denial) => {
+          egressDenials++;
+          if (egressDenials <= MAX_DENIAL_EVENTS)
+            pendingAudit.push(audit(egressDeniedEvent(ctx, denial)).catch(() => {}));
+        },
+      });
     let sandbox: RunningSandbox;
     const launchedUs = kernelLogClockUs();
     try {
       await listener.listen(network);
+      await options.beforeLaunch?.(prepared.uid);
       sandbox = prepared.launch({ netnsPath: network.netnsPath, env: network.env });
     } catch (error) {
       prepared.abandon();
@@ -128,11 +155,18 @@ export async function runSandbox(options: RunSandboxOptions): Promise<SandboxRun
       await audit(sandboxStartedEvent(ctx, exit.error?.message ?? 'setup failed'));
       throw exit.error ?? new PaddockError('PDK_SANDBOX_START');
     }
-    const drops = await network.dropCounters();
+    // The counters come from an nft child process; the hook rescan runs meanwhile.
+    const counting = network.dropCounters();
+    const gitHooks = prepared.reportGitHooks();
+    const drops = await counting;
     const arch = hostSeccompArch();
     const seccompDenials = arch ? readSeccompDenials(sandbox.uid, launchedUs, arch) : [];
     await audit(commandExitedEvent(ctx, pid, exit.exitCode, exit.durationMs));
-    for (const finding of [firewallDropFinding(ctx, drops), seccompDenialFinding(ctx, seccompDenials)]) {
+    for (const finding of [
+      firewallDropFinding(ctx, drops),
+      seccompDenialFinding(ctx, seccompDenials),
+      gitHooksFinding(ctx, gitHooks),
+    ]) {
       if (finding) await audit(finding);
     }
     await Promise.all(pendingAudit);
@@ -145,6 +179,7 @@ export async function runSandbox(options: RunSandboxOptions): Promise<SandboxRun
       egressDenials,
       seccompDenials,
       weakened,
+      gitHooksWritten: gitHooks.changes,
     };
   } catch (error) {
     if (!isPaddockError(error))
@@ -152,10 +187,12 @@ export async function runSandbox(options: RunSandboxOptions): Promise<SandboxRun
     throw error;
   } finally {
     await listener?.close().catch(() => {});
-    await network
-      .close()
-      .catch((error: Error) =>
-        log.error({ sandbox: ctx.sandboxId, error: error.message }, 'sandbox network teardown failed'),
-      );
+    if (options.detachNetworkTeardown) network.closeDetached();
+    else
+      await network
+        .close()
+        .catch((error: Error) =>
+          log.error({ sandbox: ctx.sandboxId, error: error.message }, 'sandbox network teardown failed'),
+        );
   }
 }

@@ -8,6 +8,7 @@ import {
   processExitedEvent,
 } from '../../audit/index.ts';
 import { newId } from '../../core/ids.ts';
+import type { GitHookReport } from './git-hook-report.ts';
 import type { DropCounters, EgressDenial } from './network/index.ts';
 import type { SeccompDenial } from './seccomp-denials.ts';
 
@@ -18,6 +19,8 @@ import type { SeccompDenial } from './seccomp-denials.ts';
 //   finding.created                     Detection Finding: escape attempts the supervisor saw
 //   finding.created                     Detection Finding: seccomp refusals seen in the kernel log
 //                                       (seccomp-denials.ts says when they cannot be seen)
+//   finding.created                     Detection Finding: git hooks the run wrote, which would
+//                                       run on the host (git-hook-report.ts)
 
 /** What every event of one sandbox run shares. */
 export interface SandboxAuditContext {
@@ -167,5 +170,42 @@ export function firewallDropFinding(ctx: SandboxAuditContext, drops: DropCounter
     types: ['sandbox-escape-attempt', ...(drops.dns > 0 ? ['dns-exfiltration'] : [])],
     confidence: 'high',
     evidence: [{ command: { argv: ctx.argv, processUid: ctx.processUid } }],
+  });
+}
+
+/** Paths listed in a git hook finding's description and evidence; the rest are counted. */
+const MAX_LISTED_HOOKS = 20;
+
+/**
+ * A Detection Finding when the run wrote git hooks, code-running git config or `.git` pointers
+ * beneath its writable scopes, or when the scan for them could not finish: those act as the
+ * user the next time they run git there on the host, so they must be inspected first.
+ */
+export function gitHooksFinding(ctx: SandboxAuditContext, report: GitHookReport): OcsfEvent | undefined {
+  if (report.changes.length === 0 && !report.incomplete) return undefined;
+  const listed = report.changes.slice(0, MAX_LISTED_HOOKS);
+  const more = report.changes.length - listed.length;
+  const paths = listed.map((change) => `${change.path} (${change.kind}, ${change.change})`).join(', ');
+  const incomplete = report.incomplete
+    ? ` Under ${report.incomplete.dest} ${report.incomplete.reason}: repositories it did not reach were not checked.`
+    : '';
+  return findingEvent({
+    ...base(ctx),
+    event: 'finding.created',
+    findingId: newId(),
+    title: 'Git hooks written in the workspace',
+    description: `${
+      report.changes.length > 0
+        ? `The sandbox wrote git hooks or config that run commands when git is used on the host: ${paths}${more > 0 ? ` and ${more} more` : ''}. Inspect them before running git in those repositories.`
+        : 'Git hooks written by the sandbox could not all be checked.'
+    }${incomplete}`,
+    detector: 'sandbox.git_hooks_written',
+    severityId: 4,
+    types: ['persistence', 'host-code-execution'],
+    confidence: 'high',
+    evidence: [
+      { command: { argv: ctx.argv, processUid: ctx.processUid } },
+      ...listed.map((change) => ({ path: change.path })),
+    ],
   });
 }

@@ -1,3 +1,4 @@
+import { CREDENTIAL_ENV_PREFIX } from '../egress/credentials.ts';
 import { SANDBOX_PATHS, SANDBOX_USER } from './sandbox-types.ts';
 
 // The agent's environment is built, not inherited: host variables hold tokens (GITHUB_TOKEN,
@@ -50,6 +51,12 @@ export interface SandboxEnvInput {
   readonly proxyEnv?: Readonly<Record<string, string>>;
   /** Whether the supervisor's CA bundle is mounted at SANDBOX_PATHS.caBundle. */
   readonly caMounted: boolean;
+  /**
+   * The egress gateway's credential placeholders (EgressGateway.credentialEnv()); only names
+   * starting with CREDENTIAL_ENV_PREFIX are taken. Placeholders, never secrets: a placeholder
+   * resolves only at the gateway and only for the service bound to it.
+   */
+  readonly credentialEnv?: Readonly<Record<string, string>>;
 }
 
 /** The complete environment of the agent's command. */
@@ -65,5 +72,8 @@ export function buildSandboxEnv(input: SandboxEnvInput): Record<string, string> 
     if (value !== undefined) env[name] = value;
   }
   if (input.caMounted) for (const name of CA_VARIABLES) env[name] = SANDBOX_PATHS.caBundle;
+  for (const [name, value] of Object.entries(input.credentialEnv ?? {})) {
+    if (name.startsWith(CREDENTIAL_ENV_PREFIX) && !value.includes('\0')) env[name] = value;
+  }
   return env;
 }

@@ -32,11 +32,21 @@ export function resolveLimits(partial: Partial<SandboxLimits> = {}): SandboxLimi
   return limits;
 }
 
-/** The launcher's --rlimit arguments (sandbox-launch.c). */
-export function rlimitArgs(limits: SandboxLimits): string[] {
+/** Descriptors bubblewrap opens for itself during setup, beyond those the launch holds. */
+const SETUP_FD_HEADROOM = 64;
+
+/**
+ * The launcher's --rlimit arguments (sandbox-launch.c). `setupFds` is how many descriptors the
+ * launch holds (one per workspace bind): RLIMIT_NOFILE bounds descriptor numbers, so a launch
+ * holding more than openFiles would leave bubblewrap none (EMFILE). The launcher then allows
+ * setupFds plus headroom, and landlock-exec lowers it to openFiles (soft = hard, which no
+ * unprivileged process can raise again) after closing every inherited descriptor, right before
+ * the command runs.
+ */
+export function rlimitArgs(limits: SandboxLimits, setupFds = 0): string[] {
   return [
     `nproc=${limits.processes}`,
-    `nofile=${limits.openFiles}`,
+    `nofile=${Math.max(limits.openFiles, setupFds + SETUP_FD_HEADROOM)}`,
     `data=${limits.memoryMiB * 1024 * 1024}`,
     'core=0',
   ].flatMap((value) => ['--rlimit', value]);

@@ -37,6 +37,16 @@ export const ETC_CONTENT: Readonly<Record<SynthesizedEtcFile, string>> = {
   // No resolver inside: names resolve at the proxy. Only loopback names are known.
   hosts: `127.0.0.1\tlocalhost\n127.0.1.1\t${SANDBOX_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
   hostname: `${SANDBOX_HOSTNAME}\n`,
+  // No nameserver: DNS is not a channel out (DESIGN.md §5 invariant 1). Without one, glibc and
+  // c-ares ask 127.0.0.1:53, where nothing listens in the sandbox's own network namespace, so
+  // a lookup fails at once (ECONNREFUSED) instead of waiting out a timeout; timeout and
+  // attempts bound it even if a process inside ever answered there without replying.
+  'resolv.conf': [
+    '# Paddock sandbox: no DNS resolver. Names resolve at the egress proxy:',
+    '# use HTTP_PROXY / HTTPS_PROXY, or ALL_PROXY=socks5h://… (the proxy resolves).',
+    'options timeout:1 attempts:1',
+    '',
+  ].join('\n'),
 };
 
 function writeIfChanged(path: string, content: string | Buffer, mode: number): void {

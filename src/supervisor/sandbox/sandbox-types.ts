@@ -45,6 +45,8 @@ export const SANDBOX_PATHS = {
   seccompProgram: '/etc/paddock/seccomp.bpf',
   /** The supervisor's CA bundle (the proxy's TLS interception CA), bound read-only. */
   caBundle: '/etc/paddock/ca.pem',
+  /** The supervisor's policy decision socket (supervisor/pdp), bound read-only. */
+  pdpSocket: '/run/paddock/pdp.sock',
 } as const;
 
 /** The identity inside the sandbox (its user namespace maps it to the dedicated host uid). */

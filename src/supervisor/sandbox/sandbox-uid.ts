@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaddockError } from '../../core/errors.ts';
 
@@ -79,4 +79,30 @@ export function leaseSandboxUid(slotsDir: string): UidLease {
     };
   }
   throw new PaddockError('PDK_SANDBOX_UID_EXHAUSTED', `all ${SANDBOX_UID_SLOTS} sandbox uids are in use`);
+}
+
+/**
+ * Kills (SIGKILL) every process whose real uid is `uid`; returns how many it signalled. Only for
+ * a uid whose lease this process holds: nothing else runs as a sandbox uid, so what does is a
+ * leftover of that sandbox.
+ */
+export function killUidProcesses(uid: number): number {
+  let killed = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${name}/status`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    try {
+      process.kill(Number(name), 'SIGKILL');
+      killed++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return killed;
 }

@@ -35,8 +35,10 @@ export const ETC_ENTRIES = [
   '/etc/python3.11',
 ] as const;
 
-/** Identity files the launcher writes itself (the host's would leak its users and groups). */
-export const SYNTHESIZED_ETC = ['passwd', 'group', 'hosts', 'hostname'] as const;
+/** Files the launcher writes itself: identity (the host's would leak its users and groups) and
+ * a resolver configuration with no nameserver (the host's would name resolvers the sandbox
+ * must not reach). */
+export const SYNTHESIZED_ETC = ['passwd', 'group', 'hosts', 'hostname', 'resolv.conf'] as const;
 export type SynthesizedEtcFile = (typeof SYNTHESIZED_ETC)[number];
 
 /** Private, empty, sandbox-owned tmpfs mounts. (/var/tmp is a symlink to /tmp: one mount less.) */

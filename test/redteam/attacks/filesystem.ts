@@ -1,6 +1,7 @@
 import {
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -10,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { WORKSPACE_OWNER } from '../../support/sandbox-harness.ts';
 import { type Attack, outcome } from '../attack.ts';
 import { hostSecret, inWorkspace, marker } from '../fixtures.ts';
 
@@ -23,6 +25,28 @@ const attack = (id: string, title: string, run: Attack['run']): Attack => ({
   expected: 'blocked',
   run,
 });
+
+/** Files under `dir` on the host with a set-user-id or set-group-id bit, as `name mode`. */
+function setIdFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).flatMap((name) => {
+    const mode = lstatSync(join(dir, name)).mode;
+    return mode & 0o6000 ? [`${name} ${(mode & 0o7777).toString(8)}`] : [];
+  });
+}
+
+/** Runs `script` in a workspace holding an ordinary file `f`; blocked when no set-id file is left. */
+async function leaveSetId(script: string) {
+  const run = await inWorkspace(script, (dir) => {
+    writeFileSync(join(dir, 'f'), '#!/bin/sh\nid\n', { mode: 0o755 });
+    chownSync(join(dir, 'f'), WORKSPACE_OWNER, WORKSPACE_OWNER);
+  });
+  const left = setIdFiles(run.dir);
+  run.cleanup();
+  return outcome(
+    left.length === 0,
+    left.length > 0 ? `set-id file on the host: ${left.join(', ')}` : run.stdout || run.stderr,
+  );
+}
 
 /** Runs `script` with a host secret's path in $SECRET; blocked when its marker never shows up. */
 async function readSecret(script: string, prepare?: (dir: string, secret: string) => void) {
@@ -159,6 +183,27 @@ export const attacks: Attack[] = [
       run.stdout.includes(value) ? 'denied file read' : (run.stderr.split('\n')[0] ?? ''),
     );
   }),
+  attack('fs.setuid-chmod', 'chmod u+s / g+s a workspace file, left on the host disk', () =>
+    leaveSetId(
+      'chmod u+s f 2>&1; chmod g+s f 2>&1; chmod 6755 f 2>&1; cp /bin/sh sh && chmod 4755 sh 2>&1; ls -l f sh',
+    ),
+  ),
+  attack('fs.setuid-python', 'set the setuid bit with python os.chmod and os.fchmod', () =>
+    leaveSetId(
+      `python3 -c 'import os
+for f in (lambda: os.chmod("f", 0o4755), lambda: os.fchmod(os.open("f", os.O_RDONLY), 0o2755)):
+    try: f(); print("SET")
+    except OSError as e: print(e)'`,
+    ),
+  ),
+  attack('fs.setuid-create', 'create a file setuid from the start (open O_CREAT, mknod)', () =>
+    leaveSetId(
+      `python3 -c 'import os, stat
+for f in (lambda: os.close(os.open("g", os.O_CREAT | os.O_WRONLY, 0o4755)), lambda: os.mknod("h", stat.S_IFREG | 0o6755)):
+    try: f(); print("CREATED")
+    except OSError as e: print(e)'`,
+    ),
+  ),
   attack('fs.sys-and-devices', 'reach /sys, block devices and mknod', async () => {
     const run = await inWorkspace(
       'ls /sys/class 2>&1; ls /dev; cat /dev/vda /dev/sda 2>&1 | head -c 10; mknod /tmp/disk b 8 0; echo mknod=$?',

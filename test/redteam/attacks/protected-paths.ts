@@ -9,7 +9,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkspace, runInSandbox, WORKSPACE_OWNER } from '../../support/sandbox-harness.ts';
+import { runSandbox } from '../../../src/supervisor/index.ts';
+import {
+  makeWorkspace,
+  runInSandbox,
+  WORKSPACE_OWNER,
+  WRITABLE_WORKSPACE,
+} from '../../support/sandbox-harness.ts';
 import { type Attack, outcome } from '../attack.ts';
 import { inWorkspace } from '../fixtures.ts';
 
@@ -70,6 +76,33 @@ function writeProtected(relative: string, existing: string | undefined, script?:
 function gitRepo(dir: string): void {
   execFileSync('git', ['init', '-q', dir]);
   execFileSync('chown', ['-R', `${WORKSPACE_OWNER}:${WORKSPACE_OWNER}`, dir]);
+}
+
+/** A workspace holding a checkout nested at vendor/lib (the top level is no repository). */
+function nestedRepo(dir: string): void {
+  mkdirSync(join(dir, 'vendor', 'lib'), { recursive: true });
+  gitRepo(join(dir, 'vendor', 'lib'));
+  own(join(dir, 'vendor'));
+}
+
+/** Runs `script` against a nested checkout; blocked when its .git (hooks, config) is unchanged on the host. */
+function attackNestedRepo(script: string): Attack['run'] {
+  return async () => {
+    let before = '';
+    const run = await inWorkspace(script, (dir) => {
+      nestedRepo(dir);
+      before = snapshot(join(dir, 'vendor/lib/.git/hooks')) + snapshot(join(dir, 'vendor/lib/.git/config'));
+    });
+    const after =
+      snapshot(join(run.dir, 'vendor/lib/.git/hooks')) + snapshot(join(run.dir, 'vendor/lib/.git/config'));
+    const moved = existsSync(join(run.dir, 'vendor/lib/.git-old'));
+    run.cleanup();
+    const changed = after !== before || moved;
+    return outcome(
+      !changed,
+      changed ? `host vendor/lib/.git changed${moved ? ' (moved)' : ''}` : (run.stderr.split('\n')[0] ?? ''),
+    );
+  };
 }
 
 export const attacks: Attack[] = [
@@ -154,6 +187,93 @@ export const attacks: Attack[] = [
     run.cleanup();
     return outcome(!hooks.includes('PWNED') && !moved, run.stderr.split('\n')[0] ?? '');
   }),
+  attack(
+    'protected.nested-git-hook',
+    'install a pre-commit hook in a nested checkout (vendor/lib/.git/hooks)',
+    attackNestedRepo(
+      "cd /workspace/vendor/lib && printf '#!/bin/sh\\necho PWNED\\n' > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit; ls .git/hooks | grep -v sample",
+    ),
+  ),
+  attack(
+    'protected.nested-git-config',
+    'set core.fsmonitor and core.hooksPath in a nested checkout',
+    attackNestedRepo(
+      'cd /workspace/vendor/lib && git config core.fsmonitor "touch /tmp/pwned"; echo "[core] hooksPath = /workspace/h" >> .git/config',
+    ),
+  ),
+  attack(
+    'protected.nested-git-rename',
+    "move a nested checkout's .git aside and create one with hooks",
+    attackNestedRepo(
+      'cd /workspace/vendor/lib && mv .git .git-old; rm -rf .git; mkdir -p .git/hooks && echo PWNED > .git/hooks/post-checkout',
+    ),
+  ),
+  attack(
+    'protected.submodule-git-hook',
+    "write a hook into a submodule's git directory (.git/modules)",
+    async () => {
+      let before = '';
+      const run = await inWorkspace(
+        "printf '#!/bin/sh\\necho PWNED\\n' > /workspace/.git/modules/sub/hooks/post-checkout; echo '[core] fsmonitor = x' >> /workspace/.git/modules/sub/config",
+        (dir) => {
+          gitRepo(dir);
+          execFileSync('git', ['init', '-q', '--bare', join(dir, '.git/modules/sub')]);
+          execFileSync('chown', ['-R', `${WORKSPACE_OWNER}:${WORKSPACE_OWNER}`, dir]);
+          before =
+            snapshot(join(dir, '.git/modules/sub/hooks')) + snapshot(join(dir, '.git/modules/sub/config'));
+        },
+      );
+      const after =
+        snapshot(join(run.dir, '.git/modules/sub/hooks')) +
+        snapshot(join(run.dir, '.git/modules/sub/config'));
+      run.cleanup();
+      return outcome(
+        after === before,
+        after === before ? (run.stderr.split('\n')[0] ?? '') : 'submodule git dir changed',
+      );
+    },
+  ),
+  attack(
+    'protected.replace-nested-repo',
+    'replace a nested checkout with an agent-made one carrying a hook (must be reported)',
+    async () => {
+      // The mounts pin .git, not its parent: a renamed checkout is an agent-authored repository,
+      // which the supervisor must report (git-hook-report.ts) so the user does not run its hooks.
+      const workspace = makeWorkspace('pdk-rt-replace-');
+      try {
+        nestedRepo(workspace.dir);
+        const findings: string[] = [];
+        const result = await runSandbox({
+          command: [
+            '/bin/sh',
+            '-c',
+            "cd /workspace/vendor && mv lib lib-old && mkdir -p lib && cp -r lib-old/.git/. lib/.git 2>/dev/null; git init -q lib; printf '#!/bin/sh\\necho PWNED\\n' > lib/.git/hooks/post-checkout",
+          ],
+          workdir: workspace.dir,
+          dataScope: WRITABLE_WORKSPACE,
+          hostEnv: {},
+          stdio: ['ignore', 'ignore', 'ignore'],
+          audit: async (event) => {
+            const info = (event as { finding_info?: { analytic?: { uid?: string }; desc?: string } })
+              .finding_info;
+            if (info?.analytic?.uid === 'sandbox.git_hooks_written') findings.push(info.desc ?? '');
+          },
+        });
+        const landed = existsSync(join(workspace.dir, 'vendor/lib/.git/hooks/post-checkout'));
+        const reported = findings.some((desc) => desc.includes('vendor/lib/.git/hooks/post-checkout'));
+        return outcome(
+          !landed || reported,
+          landed
+            ? reported
+              ? 'hook written, reported as a finding'
+              : 'hook written, NOT reported'
+            : `exit ${result.exitCode}`,
+        );
+      } finally {
+        workspace.remove();
+      }
+    },
+  ),
   attack('protected.policy-file', 'edit the blueprint file when it lies inside the workspace', async () => {
     const workspace = makeWorkspace('pdk-rt-policy-');
     try {

@@ -5,14 +5,16 @@
 // (and so everything it execs) to read-only access beneath the --ro paths and full access
 // beneath the --rw paths, then execs the command, searching PATH like a shell.
 //
-// usage: landlock-exec [--allow-missing] [--seccomp-log FILE] [--ro PATH]... [--rw PATH]... [--list PATH]...
-//                      -- COMMAND [ARGS...]
+// usage: landlock-exec [--allow-missing] [--seccomp-log FILE] [--nofile N] [--ro PATH]... [--rw PATH]...
+//                      [--list PATH]... -- COMMAND [ARGS...]
 //        landlock-exec --abi
 //   --allow-missing   the blueprint opted out of Landlock: without it in the kernel, warn and go on
 //   --list PATH       allow only listing directories beneath PATH (for `ls /`)
 //   --seccomp-log FILE  install this seccomp program (again: bwrap installed it already) with
 //                     SECCOMP_FILTER_FLAG_LOG, so the kernel logs each refusal (audit type 1326)
 //                     and the supervisor can report them; the newest filter's log flag decides
+//   --nofile N        set RLIMIT_NOFILE to N (soft = hard) once every inherited descriptor is
+//                     closed: the launch itself may hold more descriptors than the command may
 //   --abi             print the kernel's Landlock ABI version (0: none) and exit
 // Exit codes before exec: 125 Landlock could not be applied, 126 not executable, 127 not found.
 #define _GNU_SOURCE
@@ -23,7 +25,9 @@
 #include <string.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,7 +104,7 @@ static int add_rule(int ruleset, const char *path, uint64_t allowed) {
 }
 
 int main(int argc, char **argv) {
-  const char *ro[MAX_PATHS], *rw[MAX_PATHS], *list[MAX_PATHS], *seccomp_log = NULL;
+  const char *ro[MAX_PATHS], *rw[MAX_PATHS], *list[MAX_PATHS], *seccomp_log = NULL, *nofile = NULL;
   int n_ro = 0, n_rw = 0, n_list = 0, allow_missing = 0, i = 1;
   if (argc == 2 && strcmp(argv[1], "--abi") == 0) {
     long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, CREATE_RULESET_VERSION);
@@ -113,6 +117,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--ro") == 0 && i + 1 < argc && n_ro < MAX_PATHS) ro[n_ro++] = argv[++i];
     else if (strcmp(argv[i], "--rw") == 0 && i + 1 < argc && n_rw < MAX_PATHS) rw[n_rw++] = argv[++i];
     else if (strcmp(argv[i], "--seccomp-log") == 0 && i + 1 < argc) seccomp_log = argv[++i];
+    else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc) nofile = argv[++i];
     else if (strcmp(argv[i], "--list") == 0 && i + 1 < argc && n_list < MAX_PATHS) list[n_list++] = argv[++i];
     else {
       errno = EINVAL;
@@ -152,6 +157,17 @@ int main(int argc, char **argv) {
   // Nothing the launcher or bubblewrap held may reach the agent: an inherited O_PATH descriptor
   // of a host directory is a way out of the mount namespace (openat(fd, "..")).
   if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) return fail(125, "close_range", NULL);
+  if (nofile) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long value = strtoul(nofile, &end, 10);
+    if (errno != 0 || end == nofile || *end != '\0' || value < 3) {
+      errno = EINVAL;
+      return fail(125, "bad --nofile", nofile);
+    }
+    struct rlimit limit = {.rlim_cur = value, .rlim_max = value};
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return fail(125, "setrlimit", "RLIMIT_NOFILE");
+  }
   execvp(command[0], command);
   int code = errno == ENOENT ? 127 : 126;
   return fail(code, "cannot execute", command[0]);

@@ -33,7 +33,9 @@
 #include <unistd.h>
 
 #define FAIL_EXIT 125
-#define MAX_ITEMS 64
+// Workspace binds are opened by the launcher (--open): the top-level protected names, plus
+// three per nested repository (git-scan.ts caps those at 32 by default), so 256 leaves room.
+#define MAX_ITEMS 256
 
 static void die(const char *step, const char *detail) {
   fprintf(stderr, "paddock sandbox-launch: %s%s%s: %s\n", step, detail ? " " : "", detail ? detail : "",
@@ -172,10 +174,12 @@ int main(int argc, char **argv) {
     if (strcmp(arg, "--uid") == 0) uid = parse_number(argv[++i], "--uid must be a number");
     else if (strcmp(arg, "--gid") == 0) gid = parse_number(argv[++i], "--gid must be a number");
     else if (strcmp(arg, "--netns") == 0) netns = argv[++i];
-    else if (strcmp(arg, "--idmap") == 0 && n_idmaps < MAX_ITEMS) idmaps[n_idmaps++] = argv[++i];
-    else if (strcmp(arg, "--rlimit") == 0 && n_rlimits < MAX_ITEMS) rlimits[n_rlimits++] = argv[++i];
-    else if (strcmp(arg, "--open") == 0 && n_opens < MAX_ITEMS) opens[n_opens++] = argv[++i];
-    else usage("unknown option");
+    else if (strcmp(arg, "--idmap") == 0 || strcmp(arg, "--rlimit") == 0 || strcmp(arg, "--open") == 0) {
+      int *count = arg[2] == 'i' ? &n_idmaps : arg[2] == 'r' ? &n_rlimits : &n_opens;
+      const char **list = arg[2] == 'i' ? idmaps : arg[2] == 'r' ? rlimits : opens;
+      if (*count >= MAX_ITEMS) usage("too many --idmap, --rlimit or --open options (at most 256 each)");
+      list[(*count)++] = argv[++i];
+    } else usage("unknown option");
   }
   if (i + 1 >= argc) usage("missing -- PROGRAM");
   // Refuse to "drop" to root: the whole point is an unprivileged host identity.

@@ -18,6 +18,12 @@ export interface EgressSocketOptions {
   readonly idleTimeoutMs?: number;
   /** Called for a connection from any address but the sandbox's (it is destroyed). */
   readonly onForeignConnection?: (listener: ListenerName, remoteAddress: string) => void;
+  /**
+   * Keep a connection writable after the client half-closes it. Default false (the deny
+   * listener answers and closes). The egress gateway sets it: a tunnelled client may shut down
+   * its write side and still expect the upstream's answer (as its own bind() listeners do).
+   */
+  readonly allowHalfOpen?: boolean;
 }
 
 export interface EgressSockets {
@@ -59,7 +65,7 @@ export async function bindEgressSockets(
   const servers: Server[] = [];
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   for (const name of LISTENERS) {
-    const server = createServer({ noDelay: true });
+    const server = createServer({ noDelay: true, allowHalfOpen: options.allowHalfOpen ?? false });
     server.maxConnections = options.maxConnections ?? 256;
     server.on('connection', (socket) => {
       if (socket.remoteAddress !== network.sandboxAddress) {

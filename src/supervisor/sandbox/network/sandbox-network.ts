@@ -16,7 +16,7 @@ import { type BuildOutcome, buildSlot, deleteNetns } from './netns-commands.ts';
 import { sandboxRuleset } from './nft-rules.ts';
 import { proxyEnvironment } from './proxy-env.ts';
 import { releaseSlot, reserveSlot } from './slot-allocator.ts';
-import { removeHostInterface } from './teardown.ts';
+import { detachTeardown, removeHostInterface } from './teardown.ts';
 
 /** Options of createSandboxNetwork. Every field is optional; the defaults fail closed. */
 export interface SandboxNetworkOptions {
@@ -57,6 +57,11 @@ export interface SandboxNetwork {
   dropCounters(): Promise<DropCounters>;
   /** Removes the namespace and both veth ends. Idempotent; resolves once the veth is gone. */
   close(): Promise<void>;
+  /**
+   * Removes the namespace and both veth ends from a detached process that outlives this one,
+   * and returns at once: for a CLI about to exit (`paddock run`). A no-op after close().
+   */
+  closeDetached(): void;
 }
 
 const MAX_SLOT_ATTEMPTS = 64;
@@ -207,6 +212,14 @@ function openNetwork(
       closed
         ? Promise.reject(new PaddockError('PDK_NETWORK_COUNTERS', `${plan.netnsName} is closed`))
         : readDropCounters(netnsPath, timeoutMs),
+    closeDetached: () => {
+      if (closed) return;
+      closed = true;
+      detachTeardown(plan.netnsName, plan.hostInterface, ifindex, teardownWaitMs);
+      // A later build in this process that picks the slot while the kernel still frees the old
+      // veth meets "File exists" and moves on (slot-busy): releasing now is safe.
+      releaseSlot(plan.slot);
+    },
     close: () => {
       closed = true;
       // A failed teardown may be retried by calling close() again.

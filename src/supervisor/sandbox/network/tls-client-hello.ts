@@ -6,6 +6,9 @@
 // ambiguous is an error: two server_name entries, repeated extensions, trailing bytes,
 // non-handshake records before the hello ends.
 
+/** Largest ClientHello handshake message accepted (post-quantum key shares make them ~2 KB). */
+export const MAX_HELLO_BYTES = 16 * 1024;
+
 export type ClientHelloResult =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'not-tls' }

@@ -9,6 +9,9 @@ import {
   DENIED_SYSCALLS,
   ENOSYS,
   EPERM,
+  OPEN_CREATE_FLAGS,
+  SETID_MODE_BITS,
+  SETID_MODE_SYSCALLS,
   SOCK_PACKET,
   SOCK_RAW,
   SOCK_TYPE_MASK,
@@ -23,7 +26,9 @@ import { AUDIT_ARCH, type SeccompArch, X32_SYSCALL_BIT, syscallNumber } from './
 // Layout: check the ABI (a foreign ABI such as i386 on x86_64 has a different syscall table,
 // so its numbers must never reach the rules below: such a process is killed), refuse x32
 // numbers, compare the syscall number against each rule, then for the four syscalls whose
-// arguments matter (clone, unshare, socket, ioctl, personality) inspect those arguments.
+// arguments matter (clone, unshare, socket, ioctl, personality, and the mode of chmod and file
+// creation) inspect those arguments. BPF jumps only forward, so each argument check is a
+// labelled block after the comparisons.
 // Arguments are compared on their low 32 bits only, on purpose: the kernel truncates ioctl's
 // cmd and personality's value to 32 bits, so comparing all 64 would let 0x1_0000_5412 through.
 
@@ -61,7 +66,40 @@ export function compileSeccompProgram(arch: SeccompArch): SockFilter[] {
   }
   const inspected = ['clone', 'unshare', 'socket', 'ioctl', 'personality'] as const;
   for (const name of inspected) asm.jumpIfEqual(syscallNumber(arch, name)!, name);
+  // Mode checks, one block per argument layout: `creating-F-M` (flags at F) leads to `setid-M`.
+  const modeLabel = (mode: number) => `setid-mode-${mode}`;
+  const createLabel = (flags: number, mode: number) => `creating-${flags}-${mode}`;
+  const modeBlocks = new Set<number>();
+  const createBlocks = new Map<string, { flags: number; mode: number }>();
+  for (const [name, args] of Object.entries(SETID_MODE_SYSCALLS)) {
+    const nr = syscallNumber(arch, name);
+    if (nr === undefined) continue;
+    modeBlocks.add(args.mode);
+    if (args.flags === undefined) asm.jumpIfEqual(nr, modeLabel(args.mode));
+    else {
+      const label = createLabel(args.flags, args.mode);
+      createBlocks.set(label, { flags: args.flags, mode: args.mode });
+      asm.jumpIfEqual(nr, label);
+    }
+  }
   asm.ret(SECCOMP_RET.ALLOW);
+
+  // open/openat: the mode counts only when the flags ask for creation.
+  for (const [label, { flags, mode }] of createBlocks) {
+    asm
+      .label(label)
+      .load(SECCOMP_DATA.argLow(flags))
+      .jumpIfAnyBit(OPEN_CREATE_FLAGS, modeLabel(mode))
+      .ret(SECCOMP_RET.ALLOW);
+  }
+  // No set-user-id or set-group-id file (the kernel truncates the mode to 16 bits).
+  for (const mode of [...modeBlocks].sort()) {
+    asm
+      .label(modeLabel(mode))
+      .load(SECCOMP_DATA.argLow(mode))
+      .jumpIfAnyBit(SETID_MODE_BITS, 'eperm')
+      .ret(SECCOMP_RET.ALLOW);
+  }
 
   // clone(flags, ...) and unshare(flags): no new namespace of any kind.
   asm

@@ -67,9 +67,39 @@ export const DENIED_SYSCALLS: Readonly<Record<string, string>> = {
   _sysctl: 'obsolete sysctl interface',
 };
 
-/** Syscalls answered ENOSYS: their arguments live in memory seccomp cannot inspect, and libc
- * falls back to the older call (clone) whose flags the filter does check. */
-export const UNSUPPORTED_SYSCALLS: readonly string[] = ['clone3'];
+/** Syscalls answered ENOSYS: their arguments live in memory seccomp cannot inspect, and callers
+ * fall back to the older call whose arguments the filter does check: clone3 to clone, openat2
+ * (its mode is inside struct open_how) to openat. glibc's open() never uses openat2. */
+export const UNSUPPORTED_SYSCALLS: readonly string[] = ['clone3', 'openat2'];
+
+/** S_ISUID | S_ISGID: a file with either bit runs as its owner or its group. */
+export const SETID_MODE_BITS = 0o6000;
+/** O_CREAT | __O_TMPFILE (the same on x86_64 and aarch64): the only flags with which open and
+ * openat read their mode argument. */
+export const OPEN_CREATE_FLAGS = 0o100 | 0o20000000;
+
+/**
+ * Syscalls that set a file's mode, refused with EPERM when the mode has a set-id bit: `mode` is
+ * the index of the mode argument, `flags` (open, openat) that of the flags, which must ask for
+ * creation for the mode to count. Why: workspace files are the user's on the host (the
+ * idmapped mount), so a setuid or setgid file the agent made would stay on the user's disk,
+ * executable as the user or their group by anyone who can reach it; nosuid only protects the
+ * sandbox itself. The kernel keeps S_ISUID on creation (open, creat, mknod: measured here),
+ * so creation is covered as well as chmod. mkdir needs nothing: it drops both bits itself.
+ */
+export const SETID_MODE_SYSCALLS: Readonly<
+  Record<string, { readonly mode: number; readonly flags?: number }>
+> = {
+  chmod: { mode: 1 },
+  fchmod: { mode: 1 },
+  fchmodat: { mode: 2 },
+  fchmodat2: { mode: 2 },
+  creat: { mode: 1 },
+  mknod: { mode: 1 },
+  mknodat: { mode: 2 },
+  open: { mode: 2, flags: 1 },
+  openat: { mode: 3, flags: 2 },
+};
 
 // Namespace flags (linux/sched.h). CLONE_NEWTIME shares its bit with the exit-signal byte of
 // clone(), so it is only checked for unshare().

@@ -16,11 +16,16 @@ export const X32_SYSCALL_BIT = 0x40000000;
 
 // [name, x86_64, aarch64]; -1: the architecture has no such syscall.
 const ROWS: readonly (readonly [string, number, number])[] = [
+  ['open', 2, -1],
   ['ioctl', 16, 29],
   ['socket', 41, 198],
   ['clone', 56, 220],
+  ['creat', 85, -1],
+  ['chmod', 90, -1],
+  ['fchmod', 91, 52],
   ['ptrace', 101, 117],
   ['syslog', 103, 116],
+  ['mknod', 133, -1],
   ['uselib', 134, -1],
   ['personality', 135, 92],
   ['ustat', 136, -1],
@@ -54,6 +59,9 @@ const ROWS: readonly (readonly [string, number, number])[] = [
   ['add_key', 248, 217],
   ['request_key', 249, 218],
   ['keyctl', 250, 219],
+  ['openat', 257, 56],
+  ['mknodat', 259, 33],
+  ['fchmodat', 268, 53],
   ['unshare', 272, 97],
   ['perf_event_open', 298, 241],
   ['fanotify_init', 300, 262],
@@ -78,9 +86,11 @@ const ROWS: readonly (readonly [string, number, number])[] = [
   ['fsmount', 432, 432],
   ['fspick', 433, 433],
   ['clone3', 435, 435],
+  ['openat2', 437, 437],
   ['pidfd_getfd', 438, 438],
   ['mount_setattr', 442, 442],
   ['quotactl_fd', 443, 443],
+  ['fchmodat2', 452, 452],
   ['open_tree_attr', 467, 467],
 ];
 
