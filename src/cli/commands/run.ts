@@ -1,24 +1,30 @@
-import { existsSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { AuditChainWriter, type OcsfEvent, ocsfEventCheckFromEnv } from '../../audit/index.ts';
-import {
-  type Blueprint,
-  loadRepository,
-  readBlueprintFile,
-  resolveBlueprint,
-  withBlueprint,
-} from '../../config/index.ts';
+import { loadRepository } from '../../config/index.ts';
 import { isPaddockError, PaddockError } from '../../core/errors.ts';
-import { type OptionalSandboxFeature, type RunningSandbox, runSandbox } from '../../supervisor/index.ts';
+import {
+  type GitHookChange,
+  localLogin,
+  openEncryptedFileSecretStore,
+  type RunningSandbox,
+  runStandalone,
+  type SecretStore,
+} from '../../supervisor/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { formatError } from '../output.ts';
+import { loadRunBlueprint, profileLimits } from './run-inputs.ts';
 
 const HELP = `Runs CMD inside a sandbox built from the blueprint (docs/sandbox.md): its own user,
 mount, pid, ipc, uts and network namespaces, a dedicated unprivileged host uid, a seccomp
 filter, Landlock, rlimits, a scrubbed environment, and a network whose only way out is the
-supervisor's egress listener (which, until the egress gateway is configured, refuses all).
+egress gateway (docs/standalone.md): only the blueprint's spec.services are reachable, TLS to
+inspected services is terminated with a per-run CA that the sandbox trusts (SSL_CERT_FILE and
+friends name a bundle of the system CAs plus that CA), and a credentialed service gets its
+secret injected by the gateway while the sandbox holds only a PADDOCK_CREDENTIAL_* placeholder.
+A policy decision socket at /run/paddock/pdp.sock answers from the blueprint's compiled bundle.
 
 --workdir (default: the current directory) appears as /workspace, the working directory.
 It is writable only if the blueprint's dataScope.write names /workspace; protected paths
@@ -28,6 +34,17 @@ user's ownership; root-owned files are never made writable. Needs root.
 
 --blueprint is a blueprint's metadata.name in the desired-state directory, or a path to a
 blueprint file (anything that is not a plain name); a file's parents come from --config.
+The effective blueprint (its extends chain applied) decides the scope and any weaker-mode
+waiver (spec.sandbox.allowMissing, inherited like every other field).
+
+--profile names a profile in the desired-state directory whose spec.limits bound the sandbox
+(processes, open files, memory: default its size.memoryMiB). Without it the standalone
+defaults apply: 512 processes, 4096 open files, 4096 MiB.
+
+--secrets FILE is an encrypted secret store (AES-256-GCM, docs/egress.md) holding the
+secrets the blueprint's services name in \`credential\`; --secrets-key FILE is its key (32 raw
+bytes, or a passphrase file; default FILE.key). Without --secrets, requests to credentialed
+services fail with 502 (the gateway has nothing to inject).
 
 Standard input, output and error (and a terminal) pass through.
 
@@ -38,12 +55,12 @@ be executed or found; 2 usage error.
 Options:
   -b, --blueprint NAME|FILE  the blueprint to run under (required)
 ${CONFIG_HELP}
+  -p, --profile NAME       take the sandbox limits from this profile
   -w, --workdir DIR        host directory shown as /workspace (default: current directory)
       --audit FILE         append the run's OCSF events to this hash-chained log
+      --secrets FILE       encrypted secret store for the services' credentials
+      --secrets-key FILE   key of the secret store (default: FILE.key)
 `;
-
-/** A blueprint name is a DNS label; anything else is a file path (as in `blueprint explain`). */
-const BLUEPRINT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Desired-state entries an agent must never edit, when the repository is inside its scope. */
 const POLICY_ENTRIES = [
@@ -56,29 +73,54 @@ const POLICY_ENTRIES = [
   'policies',
 ];
 
+/** Tells the user which git hooks the run wrote: they run as the user on the next git command. */
+function warnGitHooks(stderr: NodeJS.WritableStream, changes: readonly GitHookChange[]): void {
+  if (changes.length === 0) return;
+  stderr.write(
+    `warning: the sandbox wrote git hooks or code-running git config; inspect before using git there:\n${changes
+      .slice(0, 20)
+      .map((change) => `  ${change.path} (${change.kind}, ${change.change})\n`)
+      .join('')}${changes.length > 20 ? `  … and ${changes.length - 20} more (see the audit log)\n` : ''}`,
+  );
+}
+
 /**
- * The effective blueprint (its `extends` chain applied) and the layers it waives. A waiver
- * (spec.sandbox) counts only where the blueprint being run sets it itself: a weaker sandbox is
- * never inherited.
+ * The --secrets store, decrypted once; its values stay in this (root) process. The store and
+ * its key must lie outside --workdir: the user's files there appear as the sandbox's own, so
+ * the agent could read the key and decrypt every secret.
  */
-async function loadBlueprint(
-  target: string,
-  configDir: string,
+async function openSecrets(
   cwd: string,
-): Promise<{ blueprint: Blueprint; waived: readonly OptionalSandboxFeature[]; file?: string }> {
-  const { state } = await loadRepository(configDir);
-  if (BLUEPRINT_NAME.test(target) && !existsSync(resolve(cwd, target))) {
-    const blueprint = resolveBlueprint(state, target).blueprint;
-    const own = state.blueprints.get(target)?.value.spec.sandbox?.allowMissing ?? [];
-    return { blueprint, waived: own };
+  workdir: string,
+  file: unknown,
+  keyFile: unknown,
+): Promise<SecretStore | undefined> {
+  if (typeof file !== 'string') {
+    if (typeof keyFile === 'string')
+      throw new PaddockError('PDK_CLI_USAGE', '--secrets-key needs --secrets FILE');
+    return undefined;
   }
-  const document = await readBlueprintFile(state.root, target, cwd);
-  const resolved = resolveBlueprint(withBlueprint(state, document), document.value.metadata.name);
-  return {
-    blueprint: resolved.blueprint,
-    waived: document.value.spec.sandbox?.allowMissing ?? [],
-    file: resolve(cwd, target),
-  };
+  const path = resolve(cwd, file);
+  const key = typeof keyFile === 'string' ? resolve(cwd, keyFile) : `${path}.key`;
+  const root = realpathOr(workdir);
+  for (const candidate of [path, key]) {
+    const real = realpathOr(candidate);
+    if (real === root || real.startsWith(`${root}/`)) {
+      throw new PaddockError(
+        'PDK_CLI_USAGE',
+        `${candidate} is inside --workdir ${workdir}, where the sandbox can read it; keep the secret store and its key outside`,
+      );
+    }
+  }
+  return openEncryptedFileSecretStore({ file: path, keyFile: key });
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Forwards termination signals to the sandbox; a terminal's ^C already reaches it directly. */
@@ -100,14 +142,18 @@ function forwardSignals(sandbox: RunningSandbox, interactive: boolean): () => vo
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a command inside a sandbox built from a blueprint',
-  usage: '--blueprint NAME|FILE [--config DIR] [--workdir DIR] [--audit FILE] -- CMD [ARGS...]',
+  usage:
+    '--blueprint NAME|FILE [--config DIR] [--profile NAME] [--workdir DIR] [--audit FILE] [--secrets FILE [--secrets-key FILE]] -- CMD [ARGS...]',
   help: HELP,
   passThrough: true,
   options: {
     blueprint: { type: 'string', short: 'b' },
     ...CONFIG_OPTION,
+    profile: { type: 'string', short: 'p' },
     workdir: { type: 'string', short: 'w' },
     audit: { type: 'string' },
+    secrets: { type: 'string' },
+    'secrets-key': { type: 'string' },
   },
   async run(ctx) {
     const target = ctx.values['blueprint'] as string | undefined;
@@ -120,26 +166,38 @@ export const runCommand: Command = {
     let writer: AuditChainWriter | undefined;
     let stopForwarding = () => {};
     try {
-      const { blueprint, waived, file } = await loadBlueprint(target, configDir, ctx.cwd);
+      const loaded = await loadRepository(configDir);
+      const { blueprint, resolved, waived, file } = await loadRunBlueprint(target, loaded, ctx.cwd);
+      const secrets = await openSecrets(ctx.cwd, workdir, ctx.values['secrets'], ctx.values['secrets-key']);
+      const profile = ctx.values['profile'] as string | undefined;
+      const limits = profile === undefined ? undefined : profileLimits(loaded, profile);
       const policyPaths = [...(file ? [file] : []), ...POLICY_ENTRIES.map((entry) => join(configDir, entry))];
       writer = auditFile
         ? await AuditChainWriter.open(resolve(ctx.cwd, auditFile), { checkEvent: ocsfEventCheckFromEnv() })
         : undefined;
       const sink = writer;
       const interactive = isatty(0);
-      const result = await runSandbox({
+      const result = await runStandalone({
         command: ctx.positionals,
         workdir,
         dataScope: blueprint.spec.dataScope ?? { read: ['/workspace'], write: [], deny: [] },
         allowMissing: waived,
+        limits,
         policyPaths,
         hostEnv: ctx.env,
-        blueprint: { name: blueprint.metadata.name, version: blueprint.metadata.version },
+        resolved,
+        policies: loaded.state.policies,
+        ...(secrets ? { secrets } : {}),
+        user: localLogin(ctx.env),
         audit: sink ? (event: OcsfEvent) => sink.append(event) : undefined,
         onStarted: (sandbox) => {
           stopForwarding = forwardSignals(sandbox, interactive);
         },
+        // The exit status is known once the command and its audit events are done; the kernel
+        // frees the network after this process has exited (a detached teardown).
+        detachNetworkTeardown: true,
       });
+      warnGitHooks(ctx.stderr, result.gitHooksWritten);
       for (const feature of result.weakened) {
         ctx.stderr.write(
           `warning: sandbox ran without ${feature} (waived by the blueprint's spec.sandbox.allowMissing)\n`,

@@ -171,6 +171,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
         await bindEgressSockets(network, handlers, {
           maxConnections: core.limits.maxConnections,
           idleTimeoutMs: core.limits.idleTimeoutMs,
+          allowHalfOpen: true,
           onForeignConnection: (listener, remoteAddress) =>
             log.foreignConnection({ listener, remoteAddress }),
         }),

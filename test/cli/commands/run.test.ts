@@ -42,13 +42,18 @@ interface Result {
 
 function paddock(
   args: string[],
-  options: { input?: string; onStdout?: (text: string, pid: number) => void } = {},
+  options: {
+    input?: string;
+    onStdout?: (text: string, pid: number) => void;
+    onSpawn?: (pid: number) => void;
+  } = {},
 ): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [PADDOCK, ...args], {
       cwd: config.dir,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -188,6 +193,38 @@ describe('paddock run', () => {
       result.stderr,
       /error PDK_SANDBOX_SCOPE: dataScope path \/: the whole host filesystem is never a scope/,
     );
+  });
+
+  it('removes its network after exiting (a detached teardown), and warns about git hooks the run wrote', async () => {
+    let pid = 0;
+    const result = await paddock(
+      [
+        'run',
+        '-b',
+        'writer',
+        '-w',
+        workspace.dir,
+        '--',
+        'sh',
+        '-c',
+        'git init -q hooked && echo id > hooked/.git/hooks/post-merge',
+      ],
+      {
+        onSpawn: (child) => {
+          pid = child;
+        },
+      },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /^warning: the sandbox wrote git hooks or code-running git config; inspect before using git there:\n {2}\/.*\/hooked\/\.git\/hooks\/post-merge \(hook, new\)\n$/,
+    );
+    const mine = () => readdirSync('/run/netns').filter((name) => name.endsWith(`-${pid}`));
+    for (let i = 0; i < 100 && mine().length > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(mine(), [], 'the network namespace outlived the detached teardown');
+    execFileSync('rm', ['-rf', join(workspace.dir, 'hooked')]);
   });
 
   it('exits 2 on a usage error', async () => {

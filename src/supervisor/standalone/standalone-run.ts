@@ -1,0 +1,141 @@
+import type { OcsfEvent } from '../../audit/index.ts';
+import type { ResolvedBlueprint } from '../../config/index.ts';
+import { compileRedactPattern } from '../../config/schema/index.ts';
+import { createLogger, newId } from '../../core/index.ts';
+import { compilePolicyBundle, createDecisionPoint, type PolicyPrincipal } from '../../policy/index.ts';
+import {
+  compileBlueprintEgress,
+  createEgressGateway,
+  createEphemeralWorkspaceCa,
+  egressLoggingFromBlueprint,
+  loadOrCreateWorkspaceCa,
+  type Resolver,
+  type SecretStore,
+  type UpstreamTlsOptions,
+  type EgressLimits,
+} from '../egress/index.ts';
+import { type PdpServer, policyInputFromBlueprint, startPdpServer } from '../pdp/index.ts';
+import { type RunSandboxOptions, runSandbox, type SandboxRunResult } from '../sandbox/index.ts';
+import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
+import { createRunDir } from './run-dir.ts';
+
+// `paddock run`'s supervisor: one sandbox whose way out is the egress gateway (the blueprint's
+// services, compiled) and whose PDP socket answers from the blueprint's compiled bundle. Every
+// gateway and PDP event carries the bundle id and version and goes to the run's audit sink.
+
+const log = createLogger('standalone');
+
+/** Options of `runStandalone`: the sandbox's, minus what this layer supplies. */
+export interface StandaloneRunOptions
+  extends Omit<
+    RunSandboxOptions,
+    'listener' | 'caBundle' | 'pdpSocket' | 'credentialEnv' | 'beforeLaunch' | 'blueprint'
+  > {
+  /** The effective blueprint (resolveBlueprint): services, tools, writes, logging. */
+  readonly resolved: ResolvedBlueprint;
+  /** The repository's policies/*.cedar (file → text), merged into the bundle. Default none. */
+  readonly policies?: ReadonlyMap<string, string>;
+  /** Secrets for credentialed services. Without a store, requests to them fail (502). */
+  readonly secrets?: SecretStore;
+  /**
+   * Directory of a persistent workspace CA (ca.key, ca.pem; created when absent). Default: a
+   * fresh CA per run, held only in memory (its certificate is the one the sandbox trusts).
+   */
+  readonly caDir?: string;
+  /** The user who started the run (PDP principal and events). Default `local`. */
+  readonly user?: string;
+  /** Workspace id in events. Default `local-<user>`. */
+  readonly workspaceId?: string;
+  /** Name resolution at the gateway. Default the system resolver. For tests and split-horizon DNS. */
+  readonly resolver?: Resolver;
+  /** Trust anchors for re-originated TLS. Default Node's CA store. */
+  readonly upstreamTls?: UpstreamTlsOptions;
+  readonly egressLimits?: Partial<EgressLimits>;
+}
+
+/** What a standalone run reports beyond the sandbox's result. */
+export interface StandaloneRunResult extends SandboxRunResult {
+  /** The bundle that decided every PDP and egress request of the run. */
+  readonly bundle: { readonly id: string; readonly version: string };
+}
+
+/**
+ * Runs one command under the blueprint with the egress gateway and the PDP socket in place.
+ * Throws PaddockError when the bundle does not compile or the sandbox cannot start.
+ * @example
+ * const result = await runStandalone({ command: ['curl', 'https://api.github.com'], workdir,
+ *   dataScope, resolved: resolveBlueprint(state, 'code-review'), audit: (e) => writer.append(e) });
+ */
+export async function runStandalone(options: StandaloneRunOptions): Promise<StandaloneRunResult> {
+  const { blueprint } = options.resolved;
+  const bundle = compilePolicyBundle(policyInputFromBlueprint(options.resolved, options.policies));
+  const bundleRef = { id: bundle.id, version: bundle.version };
+  const blueprintRef = { name: blueprint.metadata.name, version: blueprint.metadata.version };
+  const user = options.user ?? 'local';
+  const sessionId = newId();
+  const workspaceId = options.workspaceId ?? `local-${user}`;
+  const principal: PolicyPrincipal = { session: sessionId, user, groups: [] };
+  const audit = options.audit ?? (async () => {});
+  // Gateway and PDP events arrive synchronously on their hot paths; the sink is async.
+  const pending = new Set<Promise<unknown>>();
+  const record = (event: OcsfEvent) => {
+    const appended = audit(event)
+      .catch((error: Error) => log.error({ error: error.message }, 'audit append failed'))
+      .finally(() => pending.delete(appended));
+    pending.add(appended);
+  };
+
+  const decisionPoint = createDecisionPoint(bundle, {
+    principal,
+    onEngineError: (error: unknown) => log.error({ error: (error as Error).message }, 'pdp engine failed'),
+  });
+  const ca = options.caDir
+    ? loadOrCreateWorkspaceCa(options.caDir, { commonName: `Paddock workspace CA (${workspaceId})` })
+    : createEphemeralWorkspaceCa({ commonName: `Paddock run CA (${workspaceId})` });
+  const redactPatterns = (blueprint.spec.logging?.redact ?? []).map(compileRedactPattern);
+  const redact =
+    blueprint.spec.logging?.toolArguments === 'full'
+      ? undefined
+      : (text: string) => redactPatterns.reduce((out, pattern) => out.replace(pattern, '[REDACTED]'), text);
+  const gateway = createEgressGateway({
+    policy: compileBlueprintEgress(blueprint.spec.services),
+    ca,
+    onEvent: record,
+    context: () => ({ workspaceId, sessionId, blueprint: blueprintRef, bundle: bundleRef }),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+    ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
+    ...(options.egressLimits ? { limits: options.egressLimits } : {}),
+    logging: egressLoggingFromBlueprint(blueprint.spec.logging),
+  });
+  const runDir = createRunDir(options.stateDir ?? DEFAULT_STATE_DIR, gateway.caCertPem);
+  let pdp: PdpServer | undefined;
+  try {
+    const result = await runSandbox({
+      ...options,
+      blueprint: blueprintRef,
+      listener: gateway,
+      caBundle: runDir.caBundle,
+      pdpSocket: runDir.pdpSocket,
+      credentialEnv: gateway.credentialEnv(),
+      // The socket belongs to the sandbox's uid (0600): no other local user can ask it.
+      beforeLaunch: async (uid) => {
+        pdp = await startPdpServer({
+          socketPath: runDir.pdpSocket,
+          decisionPoint,
+          principal,
+          emit: record,
+          audit: { workspaceId, sessionId, blueprint: blueprintRef },
+          ...(redact ? { redact } : {}),
+          owner: { uid, gid: uid },
+        });
+      },
+    });
+    return { ...result, bundle: bundleRef };
+  } finally {
+    await pdp?.close().catch(() => {});
+    await gateway.close().catch(() => {});
+    await Promise.all(pending);
+    runDir.remove();
+  }
+}
