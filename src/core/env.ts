@@ -10,6 +10,8 @@ export const ENV = {
   databaseUrl: 'PADDOCK_DATABASE_URL',
   /** Development only: an OCSF source schema directory; when set, every audit event is validated before it is written. */
   ocsfSchemaDir: 'PADDOCK_OCSF_SCHEMA_DIR',
+  /** The MCP gateway's unix socket that `paddock mcp-shim` connects to. Default /run/paddock/mcp.sock. */
+  mcpSocket: 'PADDOCK_MCP_SOCKET',
   /** PostgreSQL server URL for tests; set by scripts/test.ts, which starts a throwaway cluster. */
   testDatabaseUrl: 'PADDOCK_TEST_DATABASE_URL',
 } as const;

@@ -91,6 +91,12 @@ export const ERRORS = {
     status: 422,
     expose: true,
   },
+  PDK_PROFILE_NOT_FOUND: {
+    message: 'profile not found',
+    fix: 'Check the name against `metadata.name` of the files in profiles/ of the desired-state directory (--config); `paddock validate` lists files that failed their checks.',
+    status: 404,
+    expose: true,
+  },
 
   // store
   PDK_STORE_UNAVAILABLE: {
@@ -243,9 +249,105 @@ export const ERRORS = {
     status: 503,
     expose: false,
   },
+  PDK_SANDBOX_GIT_SCAN_LIMIT: {
+    message: 'the scan for git repositories under a writable scope ran out of its budget',
+    fix: 'The launcher protects the hooks and config of every git repository beneath a writable scope, and refuses to start when it cannot find them all. Narrow dataScope.write to the directories the agent must change (a dependency tree rarely needs to be writable), or remove checkouts it does not need; the message names the limit and the directory where it ran out.',
+    status: 422,
+    expose: true,
+  },
   PDK_SANDBOX_NATIVE_BUILD: {
     message: "the sandbox's native helpers could not be built",
     fix: 'Install a C compiler (`scripts/setup.sh` installs gcc) and run `sh src/supervisor/sandbox/native/build.sh`; the message quotes the compiler output.',
+    status: 500,
+    expose: false,
+  },
+
+  // policy (Cedar decision point)
+  PDK_POLICY_PARSE: {
+    message: 'a Cedar policy could not be parsed',
+    fix: 'Fix the Cedar syntax at the reported file and line (policies/*.cedar), then run `paddock validate` again.',
+    status: 422,
+    expose: true,
+  },
+  PDK_POLICY_INVALID: {
+    message: 'a policy does not fit the Paddock Cedar schema',
+    fix: 'Fix each listed problem: use the entity types, actions and context attributes of docs/policy.md, annotate only @id, @reason and @review("required"|"none"), and no templates.',
+    status: 422,
+    expose: true,
+  },
+  PDK_POLICY_ENGINE: {
+    message: 'the Cedar engine failed',
+    fix: 'This is a bug in Paddock or cedar-wasm; the decision was deny. Report the log lines with the bundle id.',
+    status: 500,
+    expose: false,
+  },
+  PDK_POLICY_REQUEST_INVALID: {
+    message: 'the decision request is malformed',
+    fix: 'Send one JSON object per line with "action" and the fields docs/policy.md lists for it; the answer was deny.',
+    status: 400,
+    expose: true,
+  },
+  PDK_POLICY_REQUEST_TOO_LARGE: {
+    message: 'the decision request exceeds the size limit',
+    fix: 'Keep each request line under the limit (64 KiB by default); the answer was deny and the connection was closed.',
+    status: 413,
+    expose: true,
+  },
+  PDK_POLICY_SOCKET: {
+    message: 'the policy decision socket could not be served',
+    fix: 'Check that the socket directory exists and is writable by the supervisor and that no other file (not a stale socket) sits at the socket path.',
+    status: 500,
+    expose: false,
+  },
+
+  // hook adapters (paddock hook)
+  PDK_HOOK_INPUT: {
+    message: 'the hook input could not be read',
+    fix: 'The harness sent JSON that is not a PreToolUse/PostToolUse (BeforeTool/AfterTool) tool event; check that the managed settings install `paddock hook <harness>` with the right harness name. The call was denied.',
+    status: 400,
+    expose: true,
+  },
+  PDK_HOOK_UNAVAILABLE: {
+    message: 'the hook client got no decision from the supervisor',
+    fix: 'Run the agent inside a Paddock sandbox whose supervisor is running (the hook socket is bound at /run/paddock/hook.sock). The call was denied; retry once the supervisor is back.',
+    status: 503,
+    expose: true,
+  },
+  PDK_HOOK_CLIENT_BUILD: {
+    message: 'the native hook client could not be built',
+    fix: 'Install a C compiler (`scripts/setup.sh` installs gcc); the message quotes the compiler output. Without it, install the hooks with the Node.js client (`paddock hook install` without --client).',
+    status: 500,
+    expose: false,
+  },
+  PDK_HOOK_SETTINGS_WRITE: {
+    message: 'the managed hook settings could not be written',
+    fix: 'Check that --out names a directory you may write to (it is created when missing) and that the disk has space.',
+    status: 500,
+    expose: false,
+  },
+
+  // MCP gateway
+  PDK_MCP_CONFIG_INVALID: {
+    message: 'the MCP gateway configuration is invalid',
+    fix: "Fix the listed server: every server in the blueprint's spec.tools.mcp needs services/NAME.yaml with spec.mcp, and no two allowed tools may be exposed under one name. Run `paddock validate`.",
+    status: 422,
+    expose: true,
+  },
+  PDK_MCP_UPSTREAM: {
+    message: 'an MCP server could not be reached',
+    fix: "Check the server's spec.mcp (command and read paths, or url), its credential in the secret store, and the supervisor log (PADDOCK_LOG=debug). Its tools are unavailable until it answers.",
+    status: 502,
+    expose: false,
+  },
+  PDK_MCP_SHIM: {
+    message: 'the MCP shim could not reach the MCP gateway',
+    fix: 'Run `paddock mcp-shim` inside a Paddock sandbox whose supervisor serves the MCP gateway, or point PADDOCK_MCP_SOCKET (or --socket) at its socket.',
+    status: 503,
+    expose: true,
+  },
+  PDK_MCP_PIN_STORE: {
+    message: 'the MCP tool pin store could not be read or written',
+    fix: 'Check that the pin file is readable and writable by the supervisor only and is valid JSON; restore it from backup (a removed file re-pins every tool at its next sight).',
     status: 500,
     expose: false,
   },
@@ -272,6 +374,62 @@ export const ERRORS = {
   PDK_AUDIT_EVENT_INVALID: {
     message: 'audit event is invalid',
     fix: 'This is a bug in the event builder that produced it; report it with the event class.',
+    status: 500,
+    expose: false,
+  },
+
+  // review gates (held calls, the review queue, `paddock review`)
+  PDK_REVIEW_NOT_FOUND: {
+    message: 'review request not found',
+    fix: 'Check the id with `paddock review list`; ids look like rv-0123456789abcdef.',
+    status: 404,
+    expose: true,
+  },
+  PDK_REVIEW_CLOSED: {
+    message: 'review request is already decided',
+    fix: 'Nothing to do: a decided request cannot change. A denied call stays refused for its session; a changed call, or the same call after its approval was used, is held as a new request.',
+    status: 409,
+    expose: true,
+  },
+  PDK_REVIEW_EXPIRED: {
+    message: 'review request timed out',
+    fix: "The gate's timeout passed and its onTimeout applied. Answer sooner next time, or ask the blueprint owner for a longer reviewGates.timeout.",
+    status: 409,
+    expose: true,
+  },
+  PDK_REVIEW_SELF_APPROVAL: {
+    message: 'the requester cannot answer their own review request',
+    fix: 'Ask another reviewer the gate names (see `paddock review show ID`). The attempt was recorded in the audit trail.',
+    status: 403,
+    expose: true,
+  },
+  PDK_REVIEW_NOT_REVIEWER: {
+    message: 'not a reviewer of this request',
+    fix: "Only the users and group members the blueprint's reviewGates.reviewers names may answer; `paddock review show ID` lists them. The attempt was recorded in the audit trail.",
+    status: 403,
+    expose: true,
+  },
+  PDK_REVIEW_DUPLICATE: {
+    message: 'this reviewer already approved the request',
+    fix: 'Approvals must come from distinct reviewers: ask another reviewer the gate names.',
+    status: 409,
+    expose: true,
+  },
+  PDK_REVIEW_INVALID: {
+    message: 'review input is invalid',
+    fix: "Give a non-empty --reason of at most 1000 characters; for a held call, check the blueprint's reviewGates and the arguments (JSON data).",
+    status: 400,
+    expose: true,
+  },
+  PDK_REVIEW_UNAVAILABLE: {
+    message: 'review socket is not reachable',
+    fix: 'Reviews are answered on the socket of a running `paddock run` whose blueprint has reviewGates: check that it runs, pass --socket PATH if it listens elsewhere, and run `paddock review` as a user who may open the socket (root).',
+    status: 503,
+    expose: true,
+  },
+  PDK_REVIEW_SOCKET: {
+    message: 'review socket could not be served',
+    fix: 'Another `paddock run` may already serve reviews on that socket (stop it, or give this run another socket), or its directory is missing, not private (writable by others) or not writable: use a root-owned directory of mode 0700.',
     status: 500,
     expose: false,
   },
