@@ -3,7 +3,7 @@ import { ENV } from '../core/env.ts';
 import { PaddockError } from '../core/errors.ts';
 import { PRODUCT_VERSION } from '../core/version.ts';
 import type { Command, CommandContext } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, type CommandEntry } from './commands/index.ts';
 import { formatError } from './output.ts';
 
 export interface MainIo {
@@ -34,8 +34,8 @@ function commandHelp(command: Command): string {
 }
 
 /** Finds the longest command name that prefixes argv (`blueprint explain NAME` → `blueprint explain`). */
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  let best: { command: Command; rest: string[] } | undefined;
+function findCommand(argv: string[]): { command: CommandEntry; rest: string[] } | undefined {
+  let best: { command: CommandEntry; rest: string[] } | undefined;
   for (const command of COMMANDS) {
     const words = command.name.split(' ');
     if (
@@ -63,10 +63,17 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     const found = findCommand(argv);
     if (!found) {
       const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+      // `paddock review --help`: the group's commands, as the top-level help lists them.
+      if (group.length && (argv[1] === '--help' || argv[1] === '-h')) {
+        const width = Math.max(...group.map((c) => c.name.length));
+        io.stdout.write(`${group.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n`);
+        return 0;
+      }
       const hint = group.length ? ` (did you mean one of: ${group.map((c) => c.name).join(', ')}?)` : '';
       throw new PaddockError('PDK_CLI_UNKNOWN_COMMAND', `unknown command "${argv[0]}"${hint}`);
     }
-    const { command, rest } = found;
+    const { rest } = found;
+    const command = await found.command.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       const dashDash = rest.indexOf('--');
       const helpAt = Math.max(rest.indexOf('--help'), rest.indexOf('-h'));

@@ -13,6 +13,16 @@ describe('README', () => {
     for (const command of COMMANDS) assert.ok(readme.includes(`\`paddock ${command.name}`), command.name);
   });
 
+  it('lists each command with the name, summary and usage of the module that implements it', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      assert.deepEqual(
+        { name: command.name, summary: command.summary, usage: command.usage },
+        { name: entry.name, summary: entry.summary, usage: entry.usage },
+      );
+    }
+  });
+
   it('gives the quick start that .ci/run runs, word for word', () => {
     const ciCommands = readFileSync(new URL('.ci/run', root), 'utf8')
       .split('\n')
