@@ -153,6 +153,34 @@ describe('planMounts', () => {
     });
   });
 
+  it('binds a read scope beneath /tmp into the private /tmp, after its tmpfs; never /tmp itself or a write', () => {
+    const { mounts } = plan(
+      { read: ['/tmp/tools'], write: ['/workspace'], deny: [] },
+      { '/tmp/tools': dir() },
+    );
+    const tmpfs = mounts.findIndex((m) => m.kind === 'tmpfs' && m.dest === '/tmp');
+    const bind = mounts.findIndex((m) => m.kind === 'bind' && m.dest === '/tmp/tools');
+    assert.ok(
+      tmpfs !== -1 && bind > tmpfs,
+      'the bind must come after the private /tmp, or the tmpfs hides it',
+    );
+    assert.deepEqual(mounts[bind], {
+      kind: 'bind',
+      host: '/tmp/tools',
+      dest: '/tmp/tools',
+      writable: false,
+      fd: false,
+    });
+    assert.throws(() => plan({ read: ['/tmp'], write: [], deny: [] }), {
+      code: 'PDK_SANDBOX_SCOPE',
+      message: 'dataScope path /tmp: overlaps /tmp, which the sandbox provides itself',
+    });
+    assert.throws(() => plan({ read: [], write: ['/tmp/tools'], deny: [] }, { '/tmp/tools': dir() }), {
+      code: 'PDK_SANDBOX_SCOPE',
+      message: 'dataScope path /tmp/tools: overlaps /tmp, which the sandbox never makes writable',
+    });
+  });
+
   it('skips read scopes the system view already has, and missing ones', () => {
     const { mounts } = plan({
       read: ['/workspace', '/usr/share', '/etc/ssl', '/opt/missing'],

@@ -7,7 +7,7 @@ import {
   type SandboxLimits,
   startSandbox,
 } from '../../src/supervisor/index.ts';
-import type { DataScope } from '../../src/supervisor/index.ts';
+import type { DataScope, ReadOnlyBind } from '../../src/supervisor/index.ts';
 
 // Runs commands inside REAL sandboxes for tests and the attack suite: root, bubblewrap,
 // seccomp, Landlock and all. Nothing is faked; a host that cannot run a sandbox fails here
@@ -40,6 +40,8 @@ export interface RunInSandboxOptions {
   readonly onUid?: (uid: number) => void;
   /** Bounds of the launch's search for nested git repositories. Default the launcher's. */
   readonly gitScanLimits?: GitScanLimits;
+  /** Extra read-only binds (host → sandbox path). Default none. */
+  readonly readOnlyBinds?: readonly ReadOnlyBind[];
 }
 
 export const WRITABLE_WORKSPACE: DataScope = { read: [], write: ['/workspace'], deny: [] };
@@ -63,6 +65,7 @@ export async function runInSandbox(
     limits: options.limits,
     policyPaths: options.policyPaths,
     gitScanLimits: options.gitScanLimits,
+    readOnlyBinds: options.readOnlyBinds,
     hostEnv: options.hostEnv ?? {},
     stdio: ['pipe', 'pipe', 'pipe'] as const,
   };

@@ -1,5 +1,7 @@
 export { prepareSandbox, startSandbox } from './launch-sandbox.ts';
 export type { PreparedSandbox, RunningSandbox, SandboxExit, SandboxOptions } from './launch-sandbox.ts';
+export type { ReadOnlyBind } from './mount-plan.ts';
+export { HARNESS_SETTINGS_PATHS } from './mount-plan.ts';
 export { runSandbox } from './run-sandbox.ts';
 export type { RunSandboxOptions, SandboxRunResult } from './run-sandbox.ts';
 export { probeSandboxFeatures, requireSandboxFeatures } from './kernel-features.ts';

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { PaddockError } from '../../core/errors.ts';
@@ -8,7 +9,7 @@ import { type GitHookReport, gitHookChanges, rescanGitHooks, snapshotGitHooks } 
 import { type GitScanLimits, rememberedStamps, rememberStamps, scanGitRepositories } from './git-scan.ts';
 import { probeHostPath } from './host-probe.ts';
 import { requireSandboxFeatures } from './kernel-features.ts';
-import { planMounts } from './mount-plan.ts';
+import { etcFileParent, planMounts, type ReadOnlyBind } from './mount-plan.ts';
 import { ensureNativeBinaries, installLandlockExec } from './native-binaries.ts';
 import { type CreatedPlaceholder, createPlaceholders, removePlaceholders } from './placeholders.ts';
 import { compileSeccompFilter } from './seccomp/compile-seccomp.ts';
@@ -43,6 +44,15 @@ export interface SandboxOptions {
   readonly caBundle?: string;
   /** Host path of the supervisor's PDP socket (startPdpServer), mounted read-only at /run/paddock/pdp.sock. */
   readonly pdpSocket?: string;
+  /**
+   * Extra host files or directories shown read-only at a sandbox path (hook socket, harness
+   * managed settings, a native client). Refused (PDK_SANDBOX_SCOPE) inside /workspace, a
+   * writable or hidden scope, or the system view, except under `/etc/paddock-*`,
+   * `/run/paddock/*` and the harness settings paths of docs/hooks.md. Under /etc the shared
+   * mirror gets an empty directory as mount point (a file in it lands on a private tmpfs),
+   * or an empty file for `/etc/paddock-*` files. Default none.
+   */
+  readonly readOnlyBinds?: readonly ReadOnlyBind[];
   /** The egress gateway's PADDOCK_CREDENTIAL_* placeholders, set in the command's environment. */
   readonly credentialEnv?: Readonly<Record<string, string>>;
   /** Features the blueprint waived; each one missing is reported by `onWeakened`. */
@@ -139,6 +149,7 @@ export function prepareSandbox(
     caBundle: options.caBundle,
     pdpSocket: options.pdpSocket,
     policyPaths: options.policyPaths,
+    readOnlyBinds: options.readOnlyBinds,
     scanGit: (hostRoot, skip) => {
       const scan = scanGitRepositories(hostRoot, {
         skip,
@@ -151,6 +162,8 @@ export function prepareSandbox(
       return scan;
     },
   });
+  for (const bind of options.readOnlyBinds ?? [])
+    createMirrorMountPoint(state.etcMirror, bind, probeHostPath);
   // Before the placeholders exist (they are gone again when the report rescans).
   const hooksAtLaunch = snapshotGitHooks(plan.gitScans);
   const stdio = options.stdio ?? ['inherit', 'inherit', 'inherit'];
@@ -216,6 +229,19 @@ export function prepareSandbox(
       return watch(child, compileSeccompFilter(arch), lease.uid, release);
     },
   };
+}
+
+/**
+ * The mirror is read-only inside, so bwrap cannot create a mount point beneath /etc: an empty
+ * directory or empty root-owned file stands in (what another sandbox sees there without a bind).
+ */
+function createMirrorMountPoint(etcMirror: string, bind: ReadOnlyBind, probe: typeof probeHostPath): void {
+  if (!bind.dest.startsWith('/etc/')) return;
+  const fileInDir = etcFileParent(bind, probe);
+  const path = join(etcMirror, relative('/etc', fileInDir ? dirname(bind.dest) : bind.dest));
+  if (probe(path).kind !== 'missing') return;
+  if (fileInDir || probe(bind.host).kind === 'dir') mkdirSync(path, { recursive: true, mode: 0o755 });
+  else closeSync(openSync(path, 'a', 0o444));
 }
 
 /** Feeds the seccomp program, reads bubblewrap's status, and cleans up once the sandbox is gone. */

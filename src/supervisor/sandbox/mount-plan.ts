@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { PaddockError } from '../../core/errors.ts';
 import type { GitScan, GitScanExhausted } from './git-scan.ts';
 import type { HostProbe } from './host-probe.ts';
@@ -33,6 +33,29 @@ export type Mount =
   | { readonly kind: 'dev'; readonly dest: string }
   | { readonly kind: 'remount-ro'; readonly dest: string };
 
+/** One extra read-only bind: a host file or directory shown at a sandbox path. */
+export interface ReadOnlyBind {
+  /** Host path (file, directory or socket); it must exist at the launch. */
+  readonly host: string;
+  /** Absolute sandbox path; see checkReadOnlyBinds for where it may be. */
+  readonly dest: string;
+}
+
+/**
+ * Sandbox paths an extra bind may use although the sandbox owns their parent: the harness
+ * settings files docs/hooks.md lists (managed settings and the pinned user-level files).
+ */
+export const HARNESS_SETTINGS_PATHS = [
+  '/etc/claude-code',
+  '/etc/codex',
+  '/etc/gemini-cli',
+  `${SANDBOX_PATHS.home}/.claude/settings.json`,
+  `${SANDBOX_PATHS.home}/.gemini/settings.json`,
+  `${SANDBOX_PATHS.home}/.profile`,
+  `${SANDBOX_PATHS.home}/.bash_profile`,
+  `${SANDBOX_PATHS.home}/.bash_login`,
+] as const;
+
 export interface MountPlanInput {
   readonly dataScope: DataScope;
   /** The host directory shown as /workspace; must be a real path (no symlinks). */
@@ -48,6 +71,8 @@ export interface MountPlanInput {
   readonly pdpSocket?: string;
   /** Host paths that must never be writable (the blueprint file, the desired-state directory). */
   readonly policyPaths?: readonly string[];
+  /** Extra read-only binds (checkReadOnlyBinds), mounted after every scope. */
+  readonly readOnlyBinds?: readonly ReadOnlyBind[];
   /**
    * Finds the git repositories beneath a writable scope's host root, not descending into `skip`
    * (git-scan.ts). Omitted: only each scope's top-level `.git` is protected (unit tests).
@@ -98,13 +123,19 @@ function checkScope(path: string, writable: boolean): void {
   if (path === '/')
     throw scopeError(path, 'the whole host filesystem is never a scope; name the directories');
   const forbidden = writable ? NEVER_WRITABLE : SANDBOX_OWNED;
-  const hit = forbidden.find((root) => within(path, root) || within(root, path));
+  const hit = forbidden.find(
+    (root) => (within(path, root) || within(root, path)) && !(!writable && readableInPrivateTmp(path)),
+  );
   if (hit)
     throw scopeError(
       path,
       `overlaps ${hit}, which the sandbox ${writable ? 'never makes writable' : 'provides itself'}`,
     );
 }
+
+// A host directory beneath /tmp may be shown read-only at the same path: it is bound into the
+// sandbox's private /tmp after that tmpfs is mounted, so the rest of the host's /tmp stays out.
+const readableInPrivateTmp = (path: string) => path !== '/tmp' && within(path, '/tmp');
 
 const coveredBySystemView = (path: string) =>
   SYSTEM_DIRS.some((dir) => within(path, dir)) || ETC_ENTRIES.some((entry) => within(path, entry));
@@ -144,25 +175,27 @@ export function planMounts(input: MountPlanInput): MountPlan {
   const workspaceIsScope = scopes.some((scope) => scope.path === SANDBOX_PATHS.workspace);
   if (!workspaceIsScope) mounts.push({ kind: 'tmpfs', dest: SANDBOX_PATHS.workspace, readOnly: false });
   const idmaps: MountPlan['idmaps'] = [];
-  for (const { path, writable } of scopes) {
+  const mountScope = ({ path, writable }: { path: string; writable: boolean }) => {
     const host = hostOf(path);
     const info = probe(host);
     if (inWorkspace(path)) checkNoSymlinks(probe, workdir, host, path);
     if (info.kind === 'missing') {
       if (writable)
         throw scopeError(path, `is writable but ${host} does not exist on the host; create it first`);
-      continue;
+      return;
     }
     if (info.kind === 'symlink') throw scopeError(path, `${host} is a symlink; name its target instead`);
     mounts.push({ kind: 'bind', host, dest: path, writable, fd: inWorkspace(path) });
     (writable ? landlock.readWrite : landlock.readOnly).push(path);
     if ((inWorkspace(path) || writable) && info.uid > 0 && !idmaps.some((m) => within(host, m.host)))
       idmaps.push({ host, uid: info.uid, gid: info.gid });
-  }
+  };
+  for (const scope of scopes) if (!readableInPrivateTmp(scope.path)) mountScope(scope);
 
   mounts.push({ kind: 'proc', dest: '/proc' }, { kind: 'dev', dest: '/dev' });
   for (const dir of [...PRIVATE_TMPFS, SANDBOX_PATHS.home])
     mounts.push({ kind: 'tmpfs', dest: dir, readOnly: false });
+  for (const scope of scopes) if (readableInPrivateTmp(scope.path)) mountScope(scope);
   mounts.push({ kind: 'symlink', target: '/tmp', dest: '/var/tmp' });
   landlock.readOnly.push('/etc', '/proc');
   landlock.readWrite.push('/dev', ...PRIVATE_TMPFS, SANDBOX_PATHS.home);
@@ -235,8 +268,78 @@ export function planMounts(input: MountPlanInput): MountPlan {
       fd: false,
     });
   }
+  // A file beneath a directory of the (read-only, shared) /etc mirror lands in a private tmpfs
+  // there, so the mirror holds only an empty directory as its mount point, never a stand-in
+  // file another sandbox would read as, say, empty managed settings.
+  const binds = checkReadOnlyBinds(input.readOnlyBinds ?? [], input.dataScope, probe);
+  const etcTmpfs = [
+    ...new Set(binds.filter((bind) => etcFileParent(bind, probe)).map((b) => dirname(b.dest))),
+  ];
+  for (const dest of etcTmpfs) mounts.push({ kind: 'tmpfs', dest, readOnly: false });
+  for (const bind of binds) {
+    mounts.push({ kind: 'bind', host: bind.host, dest: bind.dest, writable: false, fd: false });
+    // /etc and HOME have Landlock rules already; a path elsewhere needs read access of its own.
+    const covered = [...landlock.readOnly, ...landlock.readWrite].some(
+      (root) => root !== '/' && within(bind.dest, root),
+    );
+    if (!covered) landlock.readOnly.push(bind.dest);
+  }
+  for (const dest of etcTmpfs) mounts.push({ kind: 'remount-ro', dest });
   mounts.push({ kind: 'remount-ro', dest: '/' });
   return { mounts, landlock, idmaps, placeholders, gitScans };
+}
+
+/**
+ * Whether `bind` is a non-directory beneath a directory of /etc (not /etc itself): it gets a
+ * private tmpfs at its parent, and the /etc mirror only an empty directory as mount point.
+ */
+export function etcFileParent(bind: ReadOnlyBind, probe: HostProbe): boolean {
+  return bind.dest.startsWith('/etc/') && dirname(bind.dest) !== '/etc' && probe(bind.host).kind !== 'dir';
+}
+
+function bindError(dest: string, why: string): PaddockError {
+  return new PaddockError('PDK_SANDBOX_SCOPE', `read-only bind to ${dest}: ${why}`);
+}
+
+/**
+ * Refuses extra read-only binds that could widen or shadow what the sandbox is: a destination
+ * must be absolute and normalized, outside /workspace and every writable scope (a bind there
+ * would hide the agent's own files), and outside the system view and the sandbox's own mounts
+ * except under `/etc/paddock-*`, `/run/paddock/*` (not the PDP socket) or a harness settings
+ * path (HARNESS_SETTINGS_PATHS). The host path must exist and not be a symlink.
+ */
+export function checkReadOnlyBinds(
+  binds: readonly ReadOnlyBind[],
+  dataScope: DataScope,
+  probe: HostProbe,
+): readonly ReadOnlyBind[] {
+  const seen = new Set<string>();
+  for (const { host, dest } of binds) {
+    if (!dest.startsWith('/') || normalize(dest) !== dest || dest.endsWith('/') || dest === '/')
+      throw bindError(dest, 'the sandbox path must be absolute and normalized');
+    if (seen.has(dest)) throw bindError(dest, 'bound twice');
+    seen.add(dest);
+    if (within(dest, SANDBOX_PATHS.workspace))
+      throw bindError(dest, "the sandbox path is inside /workspace, the agent's own files");
+    const writable = dataScope.write.find((root) => within(dest, root) || within(root, dest));
+    if (writable) throw bindError(dest, `the sandbox path overlaps the writable scope ${writable}`);
+    const hidden = dataScope.deny.find((root) => within(dest, root) || within(root, dest));
+    if (hidden) throw bindError(dest, `the sandbox path overlaps the hidden path ${hidden}`);
+    const sanctioned =
+      dest.startsWith('/etc/paddock-') ||
+      (dest.startsWith('/run/paddock/') && dest !== SANDBOX_PATHS.pdpSocket) ||
+      HARNESS_SETTINGS_PATHS.some((path) => within(dest, path));
+    const system = NEVER_WRITABLE.find((root) => within(dest, root) || within(root, dest));
+    if (!sanctioned && system)
+      throw bindError(
+        dest,
+        `overlaps ${system}, which the sandbox provides itself; use /etc/paddock-*, /run/paddock/* or a harness settings path`,
+      );
+    const info = probe(host);
+    if (info.kind === 'missing') throw bindError(dest, `${host} does not exist on the host`);
+    if (info.kind === 'symlink') throw bindError(dest, `${host} is a symlink; name its target instead`);
+  }
+  return binds;
 }
 
 /** Fails closed: a repository beyond the scan's bounds could not be protected. */
