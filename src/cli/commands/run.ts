@@ -15,6 +15,7 @@ import {
 import { CONFIG_HELP, CONFIG_OPTION, type Command } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { formatError } from '../output.ts';
+import { type StandaloneReviews, startStandaloneReviews } from '../standalone-reviews.ts';
 import { loadRunBlueprint, profileLimits } from './run-inputs.ts';
 
 const HELP = `Runs CMD inside a sandbox built from the blueprint (docs/sandbox.md): its own user,
@@ -164,6 +165,7 @@ export const runCommand: Command = {
     const workdir = resolve(ctx.cwd, (ctx.values['workdir'] as string | undefined) ?? '.');
     const auditFile = ctx.values['audit'] as string | undefined;
     let writer: AuditChainWriter | undefined;
+    let reviews: StandaloneReviews | undefined;
     let stopForwarding = () => {};
     try {
       const loaded = await loadRepository(configDir);
@@ -176,6 +178,14 @@ export const runCommand: Command = {
         ? await AuditChainWriter.open(resolve(ctx.cwd, auditFile), { checkEvent: ocsfEventCheckFromEnv() })
         : undefined;
       const sink = writer;
+      const user = localLogin(ctx.env);
+      // A blueprint with review gates gets the run's review queue, served for `paddock review`.
+      if (resolved.blueprint.spec.reviewGates) {
+        reviews = await startStandaloneReviews({
+          requester: { id: user },
+          audit: sink ? (event) => sink.append(event) : async () => {},
+        });
+      }
       const interactive = isatty(0);
       const result = await runStandalone({
         command: ctx.positionals,
@@ -188,7 +198,8 @@ export const runCommand: Command = {
         resolved,
         policies: loaded.state.policies,
         ...(secrets ? { secrets } : {}),
-        user: localLogin(ctx.env),
+        user,
+        ...(reviews ? { reviewGate: reviews.gate, workspaceId: reviews.workspaceId } : {}),
         audit: sink ? (event: OcsfEvent) => sink.append(event) : undefined,
         onStarted: (sandbox) => {
           stopForwarding = forwardSignals(sandbox, interactive);
@@ -212,6 +223,7 @@ export const runCommand: Command = {
       throw error;
     } finally {
       stopForwarding();
+      await reviews?.close();
       await writer?.close();
     }
   },

@@ -5,3 +5,5 @@ export { parseRequestLine, responseLine } from './protocol.ts';
 export type { ParsedLine, RequestId } from './protocol.ts';
 export { startPdpServer } from './pdp-server.ts';
 export type { PdpServer, PdpServerOptions } from './pdp-server.ts';
+export { gateDecision, heldCallFor } from './pdp-review.ts';
+export type { PdpReviewOptions, ReviewAnswer } from './pdp-review.ts';

@@ -2,9 +2,10 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { OcsfEvent } from '../../audit/index.ts';
-import { PaddockError } from '../../core/index.ts';
-import type { DecisionPoint, PolicyDecision, PolicyPrincipal } from '../../policy/index.ts';
+import { createLogger, PaddockError } from '../../core/index.ts';
+import type { DecisionPoint, DecisionRequest, PolicyDecision, PolicyPrincipal } from '../../policy/index.ts';
 import { type PdpAuditContext, pdpDecisionEvent, type Redact } from './decision-events.ts';
+import { gateDecision, heldCallFor, type PdpReviewOptions, type ReviewAnswer } from './pdp-review.ts';
 import { parseRequestLine, type RequestId, responseLine } from './protocol.ts';
 
 // The supervisor serves its decision point on a unix socket the launcher mounts read-only into
@@ -31,6 +32,12 @@ export interface PdpServerOptions {
   readonly mode?: number;
   /** Owner of the socket file, normally the sandbox's dedicated host uid and gid. Default: unchanged (root). */
   readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * The run's review gate. With it a `review` decision becomes a held call: approved → allow
+   * (that one call), pending → `review` with the review's id and message, denied or a failing
+   * gate → deny. Without it `review` is answered as the bundle decided. Default none.
+   */
+  readonly review?: PdpReviewOptions;
   /** Longest request line, bytes. Default 65536 (64 KiB); a longer one is denied and the connection closed. */
   readonly maxLineBytes?: number;
   /** Most simultaneous connections. Default 64; more are refused by the kernel backlog and closed. */
@@ -49,6 +56,10 @@ export interface PdpServer {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const log = createLogger('pdp');
+
+/** Held calls one connection may have waiting for the review gate before reading pauses. */
+const MAX_HELD_PER_CONNECTION = 8;
 
 /**
  * Starts serving. Throws PDK_POLICY_SOCKET when the socket cannot be created.
@@ -68,6 +79,7 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
     fields: unknown,
     decision: PolicyDecision,
     error?: { code: string; message: string },
+    review?: ReviewAnswer['review'],
   ) => {
     try {
       options.emit(pdpDecisionEvent(fields, decision, options.audit, options.redact));
@@ -81,7 +93,7 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
       };
       return responseLine(id, denied, error);
     }
-    return responseLine(id, decision, error);
+    return responseLine(id, decision, error, review);
   };
   const refusal = (reason: string, detail: string): PolicyDecision => ({
     decision: 'deny',
@@ -91,7 +103,25 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
     detail,
   });
 
-  const handleLine = (bytes: Buffer): string => {
+  // A held call waits for the queue (a store write): its answer is a promise, never rejected.
+  const held = async (id: RequestId, fields: unknown, request: DecisionRequest, decision: PolicyDecision) => {
+    const review = options.review as PdpReviewOptions;
+    let gated: ReviewAnswer;
+    try {
+      const call = heldCallFor(request, decision, options.principal.session, review);
+      gated = gateDecision(decision, await review.gate.request(call));
+    } catch (error) {
+      log.error({ error: (error as Error).message }, 'review gate failed');
+      return answer(
+        id,
+        fields,
+        refusal('review_unavailable', 'the review queue failed; the call is refused'),
+      );
+    }
+    return answer(id, fields, gated.decision, undefined, gated.review);
+  };
+
+  const handleLine = (bytes: Buffer): string | Promise<string> => {
     let line: string;
     try {
       line = decoder.decode(bytes);
@@ -110,7 +140,10 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
       });
     }
     const request = { ...parsed.request, principal: options.principal };
-    return answer(parsed.id, parsed.request, decisionPoint.decide(request));
+    const decision = decisionPoint.decide(request);
+    if (decision.decision === 'review' && options.review)
+      return held(parsed.id, parsed.request, parsed.request, decision);
+    return answer(parsed.id, parsed.request, decision);
   };
 
   const serve = (socket: Socket) => {
@@ -125,6 +158,30 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
     const send = (text: string) => {
       if (!socket.write(text)) socket.pause();
     };
+    // Answers leave in request order: once one waits for the review gate, later ones queue
+    // behind it, and reading pauses while MAX_HELD_PER_CONNECTION are outstanding.
+    let outstanding = 0;
+    let chain: Promise<void> = Promise.resolve();
+    const deliver = (out: string | Promise<string>, end = false) => {
+      if (typeof out === 'string' && outstanding === 0) {
+        if (end) socket.end(out);
+        else send(out);
+        return;
+      }
+      outstanding++;
+      if (outstanding >= MAX_HELD_PER_CONNECTION) socket.pause();
+      chain = chain
+        .then(async () => {
+          const text = await out;
+          if (socket.destroyed) return;
+          if (end) socket.end(text);
+          else send(text);
+        })
+        .finally(() => {
+          outstanding--;
+          if (outstanding < MAX_HELD_PER_CONNECTION && !socket.writableNeedDrain) socket.resume();
+        });
+    };
     socket.on('data', (chunk: Buffer) => {
       let rest = chunk;
       while (!closing) {
@@ -133,11 +190,12 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
         if (lineBytes > maxLineBytes) {
           closing = true;
           const detail = `request line longer than ${maxLineBytes} bytes`;
-          socket.end(
+          deliver(
             answer(null, undefined, refusal('request_too_large', detail), {
               code: 'PDK_POLICY_REQUEST_TOO_LARGE',
               message: detail,
             }),
+            true,
           );
           return;
         }
@@ -149,7 +207,7 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
         pending = [];
         pendingBytes = 0;
         rest = rest.subarray(newline + 1);
-        if (line.length > 0 && !(line.length === 1 && line[0] === 0x0d)) send(handleLine(line));
+        if (line.length > 0 && !(line.length === 1 && line[0] === 0x0d)) deliver(handleLine(line));
       }
       if (!closing && rest.length > 0) {
         pending.push(rest);

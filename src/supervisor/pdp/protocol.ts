@@ -53,6 +53,7 @@ export function responseLine(
   id: RequestId,
   decision: PolicyDecision,
   error?: { code: string; message: string },
+  review?: { readonly reviewId: string; readonly message: string; readonly expiresAt?: string },
 ): string {
   return `${JSON.stringify({
     id,
@@ -62,5 +63,6 @@ export function responseLine(
     bundle: decision.bundle,
     ...(decision.detail ? { detail: decision.detail } : {}),
     ...(error ? { error } : {}),
+    ...(review ? { review } : {}),
   })}\n`;
 }

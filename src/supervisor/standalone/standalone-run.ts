@@ -2,7 +2,12 @@ import type { OcsfEvent } from '../../audit/index.ts';
 import type { ResolvedBlueprint } from '../../config/index.ts';
 import { compileRedactPattern } from '../../config/schema/index.ts';
 import { createLogger, newId } from '../../core/index.ts';
-import { compilePolicyBundle, createDecisionPoint, type PolicyPrincipal } from '../../policy/index.ts';
+import {
+  compilePolicyBundle,
+  createDecisionPoint,
+  type PolicyPrincipal,
+  type ReviewGate,
+} from '../../policy/index.ts';
 import {
   compileBlueprintEgress,
   createEgressGateway,
@@ -14,10 +19,17 @@ import {
   type UpstreamTlsOptions,
   type EgressLimits,
 } from '../egress/index.ts';
-import { type PdpServer, policyInputFromBlueprint, startPdpServer } from '../pdp/index.ts';
+import {
+  type PdpReviewOptions,
+  type PdpServer,
+  policyInputFromBlueprint,
+  startPdpServer,
+} from '../pdp/index.ts';
 import { type RunSandboxOptions, runSandbox, type SandboxRunResult } from '../sandbox/index.ts';
 import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
+import type { Harness } from '../hooks/index.ts';
 import { createRunDir } from './run-dir.ts';
+import { type StandaloneHooks, startStandaloneHooks } from './standalone-hooks.ts';
 
 // `paddock run`'s supervisor: one sandbox whose way out is the egress gateway (the blueprint's
 // services, compiled) and whose PDP socket answers from the blueprint's compiled bundle. Every
@@ -29,7 +41,7 @@ const log = createLogger('standalone');
 export interface StandaloneRunOptions
   extends Omit<
     RunSandboxOptions,
-    'listener' | 'caBundle' | 'pdpSocket' | 'credentialEnv' | 'beforeLaunch' | 'blueprint'
+    'listener' | 'caBundle' | 'pdpSocket' | 'credentialEnv' | 'beforeLaunch' | 'blueprint' | 'readOnlyBinds'
   > {
   /** The effective blueprint (resolveBlueprint): services, tools, writes, logging. */
   readonly resolved: ResolvedBlueprint;
@@ -51,6 +63,18 @@ export interface StandaloneRunOptions
   /** Trust anchors for re-originated TLS. Default Node's CA store. */
   readonly upstreamTls?: UpstreamTlsOptions;
   readonly egressLimits?: Partial<EgressLimits>;
+  /**
+   * The run's review queue (the CLI's startStandaloneReviews().gate; the supervisor cannot
+   * start it, the queue is control-plane code). When the blueprint has `reviewGates`, the PDP
+   * socket holds each `review` decision there, with `user` as the requester and `workspaceId`
+   * as the workspace. Default none: `review` is answered as the bundle decided.
+   */
+  readonly reviewGate?: ReviewGate;
+  /**
+   * Harnesses whose managed settings route their tool calls through the hook server
+   * (docs/hooks.md). Default all (`claude-code`, `codex`, `gemini`); `[]` starts no hooks.
+   */
+  readonly hookHarnesses?: readonly Harness[];
 }
 
 /** What a standalone run reports beyond the sandbox's result. */
@@ -108,9 +132,25 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     ...(options.egressLimits ? { limits: options.egressLimits } : {}),
     logging: egressLoggingFromBlueprint(blueprint.spec.logging),
   });
+  const gateSpec = blueprint.spec.reviewGates;
+  const review: PdpReviewOptions | undefined =
+    options.reviewGate && gateSpec
+      ? {
+          gate: options.reviewGate,
+          requester: { id: user },
+          workspaceId,
+          blueprint: blueprintRef,
+          spec: gateSpec,
+          ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
+        }
+      : undefined;
   const runDir = createRunDir(options.stateDir ?? DEFAULT_STATE_DIR, gateway.caCertPem);
   let pdp: PdpServer | undefined;
+  let hooks: StandaloneHooks | undefined;
   try {
+    if (options.hookHarnesses === undefined || options.hookHarnesses.length > 0)
+      hooks = await startStandaloneHooks(runDir.path, runDir.pdpSocket, options.hookHarnesses);
+    const hookBinds = hooks?.binds ?? [];
     const result = await runSandbox({
       ...options,
       blueprint: blueprintRef,
@@ -118,8 +158,10 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
       caBundle: runDir.caBundle,
       pdpSocket: runDir.pdpSocket,
       credentialEnv: gateway.credentialEnv(),
+      readOnlyBinds: hookBinds,
       // The socket belongs to the sandbox's uid (0600): no other local user can ask it.
       beforeLaunch: async (uid) => {
+        hooks?.ownBy(uid);
         pdp = await startPdpServer({
           socketPath: runDir.pdpSocket,
           decisionPoint,
@@ -127,12 +169,14 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
           emit: record,
           audit: { workspaceId, sessionId, blueprint: blueprintRef },
           ...(redact ? { redact } : {}),
+          ...(review ? { review } : {}),
           owner: { uid, gid: uid },
         });
       },
     });
     return { ...result, bundle: bundleRef };
   } finally {
+    await hooks?.close();
     await pdp?.close().catch(() => {});
     await gateway.close().catch(() => {});
     await Promise.all(pending);
