@@ -124,18 +124,34 @@ function realpathOr(path: string): string {
   }
 }
 
-/** Forwards termination signals to the sandbox; a terminal's ^C already reaches it directly. */
-function forwardSignals(sandbox: RunningSandbox, interactive: boolean): () => void {
+/**
+ * Forwards termination signals to the sandbox; a terminal's ^C already reaches it directly.
+ * Handlers are installed before the launch: a signal that arrives while the sandbox is being
+ * set up is held and delivered as soon as it runs (instead of killing paddock half-way through
+ * its setup, leaving the network and placeholders for the stale sweep).
+ */
+function forwardSignals(interactive: boolean): { started(sandbox: RunningSandbox): void; stop(): void } {
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGINT'];
+  let running: RunningSandbox | undefined;
+  const held: NodeJS.Signals[] = [];
+  const deliver = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT' && interactive) return;
+    if (running) running.kill(signal);
+    else held.push(signal);
+  };
   const handlers = signals.map((signal) => {
-    const handler = () => {
-      if (!(signal === 'SIGINT' && interactive)) sandbox.kill(signal);
-    };
+    const handler = () => deliver(signal);
     process.on(signal, handler);
     return () => process.off(signal, handler);
   });
-  return () => {
-    for (const off of handlers) off();
+  return {
+    started(sandbox) {
+      running = sandbox;
+      for (const signal of held.splice(0)) sandbox.kill(signal);
+    },
+    stop() {
+      for (const off of handlers) off();
+    },
   };
 }
 
@@ -166,7 +182,7 @@ export const runCommand: Command = {
     const auditFile = ctx.values['audit'] as string | undefined;
     let writer: AuditChainWriter | undefined;
     let reviews: StandaloneReviews | undefined;
-    let stopForwarding = () => {};
+    const forwarding = forwardSignals(isatty(0));
     try {
       const loaded = await loadRepository(configDir);
       const { blueprint, resolved, waived, file } = await loadRunBlueprint(target, loaded, ctx.cwd);
@@ -186,7 +202,6 @@ export const runCommand: Command = {
           audit: sink ? (event) => sink.append(event) : async () => {},
         });
       }
-      const interactive = isatty(0);
       const result = await runStandalone({
         command: ctx.positionals,
         workdir,
@@ -201,9 +216,7 @@ export const runCommand: Command = {
         user,
         ...(reviews ? { reviewGate: reviews.gate, workspaceId: reviews.workspaceId } : {}),
         audit: sink ? (event: OcsfEvent) => sink.append(event) : undefined,
-        onStarted: (sandbox) => {
-          stopForwarding = forwardSignals(sandbox, interactive);
-        },
+        onStarted: (sandbox) => forwarding.started(sandbox),
         // The exit status is known once the command and its audit events are done; the kernel
         // frees the network after this process has exited (a detached teardown).
         detachNetworkTeardown: true,
@@ -222,7 +235,7 @@ export const runCommand: Command = {
       }
       throw error;
     } finally {
-      stopForwarding();
+      forwarding.stop();
       await reviews?.close();
       await writer?.close();
     }
