@@ -1,3 +1,4 @@
+import type { ReviewGuard } from '../../src/supervisor/egress/admission.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,6 +134,7 @@ export interface GatewayFixtureOptions {
   readonly secrets?: SecretStore;
   readonly limits?: Partial<EgressLimits>;
   readonly logging?: EgressLogging;
+  readonly reviewGate?: ReviewGuard;
 }
 
 /** A gateway on 127.0.0.1 (ephemeral ports) that trusts UPSTREAM_CA for re-originated TLS. */
@@ -154,6 +156,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     upstreamTls: { ca: UPSTREAM_CA.certPem },
     logging: options.logging,
     limits: options.limits,
+    reviewGate: options.reviewGate,
     logger: createLogger('egress', { level: 'debug', write: (line) => logs.push(line) }),
   });
   const ports = await gateway.bind('127.0.0.1', {

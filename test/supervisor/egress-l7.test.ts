@@ -99,6 +99,48 @@ describe('L7 inspection', () => {
     });
   });
 
+  it('refuses a write a review gate covers instead of sending it unreviewed', async () => {
+    const gated = await startGateway({
+      services: [
+        {
+          name: 'api',
+          hosts: ['api.example.test'],
+          ports: [https.port],
+          access: 'read-write',
+          cidrs: ['127.0.0.0/8'],
+        },
+      ],
+      names: { 'api.example.test': ['127.0.0.1'] },
+      reviewGate: ({ method, path }) =>
+        method === 'POST' && path.endsWith('/reviews') ? 'writes[0].review' : undefined,
+    });
+    try {
+      const seen = https.requests.length;
+      const run = (args: string[]) =>
+        runClient('curl', [
+          '-sS',
+          '-i',
+          '--proxy',
+          `http://127.0.0.1:${gated.ports.httpProxy}`,
+          '--cacert',
+          pemFile(gated.ca.certPem),
+          ...args,
+        ]);
+      const held = await run(['-X', 'POST', '-d', '{}', `https://${api}/repos/a/b/pulls/1/reviews`]);
+      const body = bodyOf(held.stdout.slice(held.stdout.indexOf('HTTP/1.1 403')));
+      assert.equal(body.reason, 'review_required');
+      assert.match(
+        body.detail,
+        /^POST \/repos\/a\/b\/pulls\/1\/reviews needs a reviewer's approval \(writes\[0\]\.review\)/,
+      );
+      assert.equal(https.requests.length, seen, 'the gated write reached the upstream');
+      const open = await run([`https://${api}/repos/a/b/pulls/1`]);
+      assert.match(open.stdout, /HTTP\/1\.1 200 OK/);
+    } finally {
+      await gated.close();
+    }
+  });
+
   it('denies a method outside the access class before looking at rules', async () => {
     const response = await curl(['-X', 'TRACE', `https://${api}/repos/a/b`]);
     const body = bodyOf(response.stdout.slice(response.stdout.indexOf('HTTP/1.1 403')));

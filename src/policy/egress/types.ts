@@ -58,6 +58,7 @@ export const EGRESS_REASONS = {
   sni_mismatch: 'the TLS server name disagrees with the CONNECT target or the Host header',
   sni_missing: 'the TLS ClientHello carries no server name',
   placeholder_misdirected: 'a credential placeholder was sent to a destination it is not bound to',
+  review_required: 'a review gate covers this write, and the gateway cannot hold requests for review yet',
   // deny: gateway
   request_malformed: 'the request is malformed or ambiguous (possible request smuggling)',
   header_too_large: 'the request head exceeds the size limit',

@@ -35,7 +35,24 @@ export interface GatewayCore {
   readonly audit: EgressAudit;
   readonly log: EgressLog;
   readonly clock: Clock;
+  readonly reviewGate: ReviewGuard | undefined;
 }
+
+/** A request the rules allowed, as the review guard sees it. */
+export interface ReviewedRequest {
+  readonly service: string;
+  readonly host: string;
+  readonly port: number;
+  readonly method: string;
+  readonly path: string;
+}
+
+/**
+ * Names the review gate (e.g. `writes[0].review`) that covers an allowed request, or
+ * undefined. The gateway cannot hold a request for review yet, so a covered request is
+ * refused: a write the blueprint gates must never go out unreviewed.
+ */
+export type ReviewGuard = (request: ReviewedRequest) => string | undefined;
 
 /** One client connection from the sandbox. */
 export interface ClientConnection {

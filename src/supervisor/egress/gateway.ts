@@ -2,7 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { type Clock, type Logger, newId, systemClock } from '../../core/index.ts';
 import type { OcsfEvent } from '../../audit/index.ts';
 import type { EgressPolicy } from '../../policy/index.ts';
-import type { ClientConnection, GatewayCore, ListenerKind } from './admission.ts';
+import type { ClientConnection, GatewayCore, ListenerKind, ReviewGuard } from './admission.ts';
 import { EgressAudit, type EgressEventContext, type EgressLogging } from './audit.ts';
 import type { WorkspaceCa } from './ca.ts';
 import { CredentialPlaceholders } from './credentials.ts';
@@ -54,6 +54,8 @@ export interface EgressGatewayOptions {
   readonly limits?: Partial<EgressLimits>;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Review-gated writes (the blueprint's `writes[].review: required`); see ReviewGuard. */
+  readonly reviewGate?: ReviewGuard;
 }
 
 /**
@@ -100,6 +102,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     audit: new EgressAudit(options.onEvent, options.context, log, options.logging),
     log,
     clock: options.clock ?? systemClock,
+    reviewGate: options.reviewGate,
   };
   const servers: Server[] = [];
   const sockets = new Set<Socket>();

@@ -52,7 +52,19 @@ export function checkRequest(
     };
   }
   if (!admitted.inspect) return { ...admitted.decision, stage: 'request' };
-  return decideRequest(admitted.service, head.method, path);
+  const decision = decideRequest(admitted.service, head.method, path);
+  const gate =
+    decision.allow &&
+    core.reviewGate?.({ service, host: admitted.host, port: admitted.port, method: head.method, path });
+  if (!gate) return decision;
+  return {
+    allow: false,
+    stage: 'request',
+    reason: 'review_required',
+    service,
+    rule: gate,
+    detail: `${head.method} ${path} needs a reviewer's approval (${gate}); this build refuses it instead of holding it`,
+  };
 }
 
 /** Records a request-stage denial: HTTP Activity for inspected services, Network Activity otherwise. */

@@ -131,6 +131,13 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
     ...(options.egressLimits ? { limits: options.egressLimits } : {}),
     logging: egressLoggingFromBlueprint(blueprint.spec.logging),
+    // The gateway cannot hold a request for review yet: a write the blueprint gates is
+    // refused rather than sent (docs/standalone.md).
+    reviewGate: ({ host, port, method, path }) => {
+      const decision = decisionPoint.decide({ action: 'http_request', method, host, port, path });
+      if (decision.decision !== 'review') return undefined;
+      return decision.policyIds.filter((id) => id.endsWith('.review')).join(', ') || 'review';
+    },
   });
   const gateSpec = blueprint.spec.reviewGates;
   const review: PdpReviewOptions | undefined =
