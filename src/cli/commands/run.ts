@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { AuditChainWriter, type OcsfEvent, ocsfEventCheckFromEnv } from '../../audit/index.ts';
@@ -75,6 +75,27 @@ const POLICY_ENTRIES = [
 ];
 
 /** Tells the user which git hooks the run wrote: they run as the user on the next git command. */
+/**
+ * The launcher idmaps only an unprivileged owner's workspace (files the agent creates must
+ * never be root's on the host), so a root-owned --workdir stays read-only to the agent even
+ * when the blueprint lets it write /workspace. Say so before the run, not as EACCES inside it.
+ */
+function warnRootOwnedWorkdir(
+  stderr: NodeJS.WritableStream,
+  workdir: string,
+  writes: readonly string[] | undefined,
+): void {
+  const writesWorkspace = (writes ?? []).some(
+    (path) => path === '/workspace' || path.startsWith('/workspace/'),
+  );
+  if (!writesWorkspace || statSync(workdir, { throwIfNoEntry: false })?.uid !== 0) return;
+  stderr.write(
+    `warning: --workdir ${workdir} is owned by root, so /workspace is read-only to the agent ` +
+      "(only an unprivileged owner's files are mapped to the sandbox user); run from a directory your user owns, " +
+      `or chown -R USER ${workdir}\n`,
+  );
+}
+
 function warnGitHooks(stderr: NodeJS.WritableStream, changes: readonly GitHookChange[]): void {
   if (changes.length === 0) return;
   stderr.write(
@@ -202,6 +223,7 @@ export const runCommand: Command = {
           audit: sink ? (event) => sink.append(event) : async () => {},
         });
       }
+      warnRootOwnedWorkdir(ctx.stderr, workdir, blueprint.spec.dataScope?.write);
       const result = await runStandalone({
         command: ctx.positionals,
         workdir,

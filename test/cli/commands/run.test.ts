@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +90,22 @@ describe('paddock run', () => {
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /cannot execute no-such-command-anywhere/);
     assert.equal((await run(['/etc/hostname'])).code, 126);
+  });
+
+  it('warns up front that a root-owned workdir stays read-only to the agent', async () => {
+    const rootOwned = mkdtempSync(join(tmpdir(), 'pdk-run-root-'));
+    try {
+      const result = await paddock(['run', '-b', 'writer', '-w', rootOwned, '--', 'sh', '-c', 'touch x']);
+      assert.notEqual(result.code, 0, 'the agent wrote into a root-owned workdir');
+      assert.match(
+        result.stderr,
+        /^warning: --workdir \S+ is owned by root, so \/workspace is read-only to the agent .*chown -R USER /m,
+      );
+      const owned = await run(['true']);
+      assert.doesNotMatch(owned.stderr, /is owned by root/);
+    } finally {
+      rmSync(rootOwned, { recursive: true, force: true });
+    }
   });
 
   it('passes stdin, stdout and stderr through', async () => {
