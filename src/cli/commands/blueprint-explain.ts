@@ -1,8 +1,5 @@
 import {
-  type ConfigProblem,
-  countProblems,
   explainBlueprintJson,
-  loadRepository,
   readBlueprintFile,
   renderExplainedBlueprint,
   resolveBlueprint,
@@ -10,7 +7,7 @@ import {
 } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
-import { resolveConfigDir } from '../config-dir.ts';
+import { describeProblems, loadStateFor } from '../load-state.ts';
 import { writeJson } from '../output.ts';
 
 const HELP = `Prints the effective blueprint NAME: its \`extends\` chain applied (a field the
@@ -56,22 +53,10 @@ export const blueprintExplainCommand: Command = {
       );
     }
     const target = ctx.positionals[0]!;
-    const { state, problems } = await loadRepository(resolveConfigDir(ctx));
-    const relevant = problems.filter((problem) =>
-      RELEVANT_FOLDERS.some((folder) => problem.file.startsWith(folder)),
-    );
-    if (relevant.length > 0) {
-      // A broken parent or service file is left out of the state, which would make the
-      // explanation wrong (an "unknown parent") rather than merely incomplete.
-      throw new PaddockError(
-        'PDK_CONFIG_INVALID',
-        `desired-state repository ${state.root} has ${countProblems(relevant.length, fileCount(relevant))} that the blueprint may depend on`,
-        { details: { problems: relevant } },
-      );
-    }
+    const { state, problems } = await loadStateFor(ctx, RELEVANT_FOLDERS, 'the blueprint');
     if (problems.length > 0) {
       ctx.stderr.write(
-        `note: ${countProblems(problems.length, fileCount(problems))} elsewhere in ${state.root}; run \`paddock validate\`\n`,
+        `note: ${describeProblems(problems)} elsewhere in ${state.root}; run \`paddock validate\`\n`,
       );
     }
     let name = target;
@@ -87,7 +72,3 @@ export const blueprintExplainCommand: Command = {
     return 0;
   },
 };
-
-function fileCount(problems: readonly ConfigProblem[]): number {
-  return new Set(problems.map((problem) => problem.file)).size;
-}

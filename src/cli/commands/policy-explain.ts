@@ -1,9 +1,9 @@
-import { type ConfigProblem, countProblems, loadRepository, resolveBlueprint } from '../../config/index.ts';
+import { resolveBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { compilePolicyBundle, createDecisionPoint, POLICY_ACTIONS, toCedarJson } from '../../policy/index.ts';
 import { policyInputFromBlueprint } from '../../supervisor/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
-import { resolveConfigDir } from '../config-dir.ts';
+import { loadStateFor } from '../load-state.ts';
 import { writeJson } from '../output.ts';
 import { explainJson, renderExplanation } from './policy-explain-render.ts';
 import { requestFromResource } from './policy-resource.ts';
@@ -69,17 +69,7 @@ export const policyExplainCommand: Command = {
       );
     const request = requestFromResource(action, resource, value('arguments'));
 
-    const { state, problems } = await loadRepository(resolveConfigDir(ctx));
-    const relevant = problems.filter((problem) =>
-      RELEVANT_FOLDERS.some((folder) => problem.file.startsWith(folder)),
-    );
-    if (relevant.length > 0) {
-      throw new PaddockError(
-        'PDK_CONFIG_INVALID',
-        `desired-state repository ${state.root} has ${countProblems(relevant.length, fileCount(relevant))} that the bundle may depend on`,
-        { details: { problems: relevant } },
-      );
-    }
+    const { state } = await loadStateFor(ctx, RELEVANT_FOLDERS, 'the bundle');
     const resolved = resolveBlueprint(state, name);
     const bundle = compilePolicyBundle(policyInputFromBlueprint(resolved, state.policies));
     const principal = {
@@ -110,7 +100,3 @@ export const policyExplainCommand: Command = {
     return 0;
   },
 };
-
-function fileCount(problems: readonly ConfigProblem[]): number {
-  return new Set(problems.map((problem) => problem.file)).size;
-}
