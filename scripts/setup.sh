@@ -15,6 +15,11 @@ declare -A NEEDED=(
   [curl]=curl
   [python3]=python3
   [cc]=gcc
+  # node-pty (browser and CLI terminals) is compiled by node-gyp at npm ci
+  [make]=make
+  [g++]=g++
+  # the console's browser tests drive Debian's Chromium through playwright-core
+  [chromium]=chromium
   [openssl]=openssl
   [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
   [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
