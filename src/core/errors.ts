@@ -155,6 +155,18 @@ export const ERRORS = {
     status: 422,
     expose: true,
   },
+  PDK_EGRESS_RELAY_BUILD: {
+    message: 'the egress relay (the native L4 data path) could not be built',
+    fix: 'Install a C compiler (`scripts/setup.sh` installs gcc); the message quotes the compiler output.',
+    status: 500,
+    expose: false,
+  },
+  PDK_EGRESS_RELAY: {
+    message: 'the egress relay stopped',
+    fix: 'Tunnels it carried were closed; new ones start a new relay. If it keeps stopping, the supervisor log has its last words.',
+    status: 502,
+    expose: false,
+  },
   PDK_EGRESS_CA: {
     message: 'the workspace CA could not be loaded or created',
     fix: 'Check the CA directory is readable and writable by the supervisor only; remove a corrupt ca.key/ca.pem pair to have a new CA created (sandboxes must then be restarted to trust it).',

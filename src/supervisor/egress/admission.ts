@@ -11,6 +11,7 @@ import {
 import type { EgressAudit } from './audit.ts';
 import type { CredentialPlaceholders } from './credentials.ts';
 import type { EgressLimits } from './limits.ts';
+import type { NativeRelay, RelayOutcome } from './native-relay.ts';
 import type { EgressLog } from './log.ts';
 import type { Resolver } from './resolver.ts';
 import type { SecretStore } from './secret-store.ts';
@@ -36,6 +37,8 @@ export interface GatewayCore {
   readonly log: EgressLog;
   readonly clock: Clock;
   readonly reviewGate: ReviewGuard | undefined;
+  /** The L4 data path for tunnels the gateway does not inspect. */
+  readonly relay: NativeRelay;
 }
 
 /** A request the rules allowed, as the review guard sees it. */
@@ -63,6 +66,8 @@ export interface ClientConnection {
   readonly startedAt: number;
   /** The last destination admitted on this connection (for the close event). */
   admitted?: Admitted;
+  /** Set when the relay carries the connection: resolves when the tunnel ends. */
+  relayed?: Promise<RelayOutcome>;
 }
 
 export interface Admitted {

@@ -8,6 +8,7 @@ import type { WorkspaceCa } from './ca.ts';
 import { CredentialPlaceholders } from './credentials.ts';
 import { serveProxyConnection } from './http-proxy.ts';
 import { type EgressLimits, resolveLimits } from './limits.ts';
+import { NativeRelay } from './native-relay.ts';
 import { createEgressLog } from './log.ts';
 import { type Resolver, systemResolver } from './resolver.ts';
 import { errorBody, errorResponse } from './responses.ts';
@@ -103,6 +104,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     log,
     clock: options.clock ?? systemClock,
     reviewGate: options.reviewGate,
+    relay: new NativeRelay({ onStopped: (error) => log.internal({ error: error.message }) }),
   };
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -121,7 +123,10 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
       if (sockets.size >= core.limits.maxConnections) return refuseOverLimit(core, connection);
       sockets.add(socket);
       socket.setTimeout(core.limits.idleTimeoutMs, () => socket.destroy());
-      socket.once('close', () => {
+      socket.once('close', async () => {
+        // A relayed tunnel lives on in the relay after this socket closes: it counts against
+        // the limit, and its close event is written, when the relay says it ended.
+        const relayed = await connection.relayed;
         sockets.delete(socket);
         const admitted = connection.admitted;
         if (!admitted) return;
@@ -132,8 +137,8 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
           port: admitted.port,
           ip: admitted.addresses[0],
           service: admitted.service.name,
-          bytesIn: socket.bytesWritten,
-          bytesOut: socket.bytesRead,
+          bytesIn: socket.bytesWritten + (relayed?.down ?? 0),
+          bytesOut: socket.bytesRead + (relayed?.up ?? 0),
           durationMs: core.clock.now() - connection.startedAt,
         });
       });
@@ -222,6 +227,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     },
     async close() {
       for (const socket of sockets) socket.destroy();
+      await core.relay.close();
       const closing = servers
         .splice(0)
         .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));

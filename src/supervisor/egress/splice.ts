@@ -1,10 +1,9 @@
-import type { OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-// The L4 data path: bytes both ways with no per-chunk work of ours: stream.pipe from the
-// client, and large direct reads from upstream (the download direction carries the bulk).
-// Half-close passes through (a FIN one way ends that direction only); an error or a quiet
-// spell longer than the idle timeout on either side tears both down.
+// Bytes both ways between two streams the gateway holds in Node (an upgraded WebSocket after
+// its inspected handshake); plain tunnels go to the native relay instead. Half-close passes
+// through (a FIN one way ends that direction only); an error or a quiet spell longer than the
+// idle timeout on either side tears both down.
 
 export interface SpliceOptions {
   /** Close both sides after this long without traffic either way, milliseconds. */
@@ -47,51 +46,4 @@ function spliceHalf(client: Duplex & Timed, upstream: Duplex & Timed, options: S
   upstream.once('end', () => client.end());
   client.pipe(upstream);
   client.resume();
-}
-
-/** Read size of the upstream side of an L4 splice: larger reads, fewer callbacks per megabyte. */
-const DIRECT_READ_BYTES = 256 * 1024;
-/**
- * Bytes queued towards the client before upstream reads pause. Well above the socket's own
- * high-water mark, so a large read does not pause reading every time; bounded, so a slow
- * client costs at most this much memory per tunnel.
- */
-const MAX_QUEUED_BYTES = 1024 * 1024;
-
-/**
- * The upstream-to-client direction of an L4 splice without the stream machinery: pass
- * `onread` to the upstream's connect, then `attach` the two sockets. Each read lands in one
- * reused buffer, is copied out (the buffer is reused at once) and written to the client.
- * Bytes that arrive before attach() (a server that speaks first) are kept for the client.
- */
-export function directUpstreamReads(): {
-  onread: OnReadOpts;
-  attach(client: Duplex, upstream: Duplex, options: SpliceOptions): void;
-} {
-  let client: Duplex | undefined;
-  let upstream: Duplex | undefined;
-  const early: Buffer[] = [];
-  return {
-    onread: {
-      buffer: Buffer.allocUnsafe(DIRECT_READ_BYTES),
-      callback(bytes: number, buffer: Uint8Array): boolean {
-        const copy = Buffer.allocUnsafe(bytes);
-        copy.set(buffer.subarray(0, bytes));
-        if (!client) {
-          early.push(copy);
-          return true;
-        }
-        client.write(copy);
-        if (client.writableLength <= MAX_QUEUED_BYTES) return true;
-        client.once('drain', () => upstream?.resume());
-        return false;
-      },
-    },
-    attach(clientSocket, upstreamSocket, options) {
-      client = clientSocket;
-      upstream = upstreamSocket;
-      for (const chunk of early.splice(0)) clientSocket.write(chunk);
-      spliceHalf(clientSocket, upstreamSocket, options);
-    },
-  };
 }

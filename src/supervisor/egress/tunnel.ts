@@ -4,7 +4,6 @@ import { type EgressDecision, type EgressReason, hostsAgree } from '../../policy
 import type { Admitted, ClientConnection, GatewayCore } from './admission.ts';
 import { runHttpSession } from './http-session.ts';
 import { peek } from './peek.ts';
-import { directUpstreamReads } from './splice.ts';
 import { type ClientHelloResult, parseClientHello } from '../sandbox/network/tls-client-hello.ts';
 import { connectUpstream } from './upstream.ts';
 
@@ -131,10 +130,9 @@ async function spliceUpstream(
   connection: ClientConnection,
   admitted: Admitted,
 ): Promise<void> {
-  const reads = directUpstreamReads();
   let upstream: Socket;
   try {
-    upstream = await connectUpstream(admitted, core.limits.connectTimeoutMs, reads.onread);
+    upstream = await connectUpstream(admitted, core.limits.connectTimeoutMs, { paused: true });
   } catch (error) {
     core.log.upstreamFailed({
       connectionId: connection.id,
@@ -146,7 +144,8 @@ async function spliceUpstream(
     connection.socket.destroy();
     return;
   }
-  reads.attach(connection.socket, upstream, { idleTimeoutMs: core.limits.idleTimeoutMs });
+  // From here the relay moves the bytes; the connection's close event waits for its outcome.
+  connection.relayed = core.relay.relay(connection.socket, upstream, core.limits.idleTimeoutMs);
 }
 
 function refuse(

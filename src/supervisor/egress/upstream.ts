@@ -1,4 +1,4 @@
-import { type OnReadOpts, type Socket, connect as connectTcp } from 'node:net';
+import { type Socket, connect as connectTcp } from 'node:net';
 import { type TLSSocket, connect as connectTls } from 'node:tls';
 
 // Opens the upstream side of an allowed connection, to the exact addresses the policy
@@ -22,18 +22,23 @@ export interface UpstreamTlsOptions {
 
 /**
  * Connects TCP to the first reachable address. Rejects with the last error when none is.
- * `onread` hands reads to a callback with a caller-owned buffer instead of 'data' events.
+ * `paused`: the socket does not start reading, so whatever the server sends first stays in
+ * the kernel (for a socket handed to the relay).
  */
 export async function connectUpstream(
   target: UpstreamTarget,
   timeoutMs: number,
-  onread?: OnReadOpts,
+  options: { readonly paused?: boolean } = {},
 ): Promise<Socket> {
   let lastError: Error = new Error('no address to connect to');
   for (const address of target.addresses) {
     try {
       return await attempt(
-        () => connectTcp({ host: address, port: target.port, noDelay: true, ...(onread ? { onread } : {}) }),
+        () => {
+          const socket = connectTcp({ host: address, port: target.port, noDelay: true });
+          if (options.paused) socket.pause();
+          return socket;
+        },
         'connect',
         timeoutMs,
       );
