@@ -26,6 +26,9 @@ import type {
 import { killUidProcesses, leaseSandboxUid } from './sandbox-uid.ts';
 import { readStatusStream } from './status-stream.ts';
 
+/** util-linux setsid: makes the launcher a session leader with the pty as controlling terminal. */
+const SETSID = '/usr/bin/setsid';
+
 /** How long 'close' may lag the launcher's exit before leftovers of its uid are killed. */
 const ORPHAN_GRACE_MS = 1000;
 
@@ -61,6 +64,14 @@ export interface SandboxOptions {
   readonly policyPaths?: readonly string[];
   /** The caller's environment; only terminal and locale variables are passed through. */
   readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A pty's slave descriptor: the launcher gets it as stdin, stdout and stderr and as its
+   * controlling terminal (a new session, `setsid --ctty`), so a shell has job control and sees
+   * resizes. Replaces `stdio`. Default none.
+   */
+  readonly terminal?: number;
+  /** Host directory shown as the persistent, writable HOME (mount-plan.ts). Default a private tmpfs. */
+  readonly home?: string;
   /** Default inherit (a TTY passes through). */
   readonly stdio?: readonly [
     'inherit' | 'pipe' | 'ignore',
@@ -150,6 +161,7 @@ export function prepareSandbox(
     pdpSocket: options.pdpSocket,
     policyPaths: options.policyPaths,
     readOnlyBinds: options.readOnlyBinds,
+    home: options.home,
     scanGit: (hostRoot, skip) => {
       const scan = scanGitRepositories(hostRoot, {
         skip,
@@ -166,12 +178,16 @@ export function prepareSandbox(
     createMirrorMountPoint(state.etcMirror, bind, probeHostPath);
   // Before the placeholders exist (they are gone again when the report rescans).
   const hooksAtLaunch = snapshotGitHooks(plan.gitScans);
-  const stdio = options.stdio ?? ['inherit', 'inherit', 'inherit'];
+  const terminal = options.terminal;
+  const stdio: readonly (string | number)[] =
+    terminal === undefined
+      ? (options.stdio ?? ['inherit', 'inherit', 'inherit'])
+      : [terminal, terminal, terminal];
   const lines = buildCommandLines({
     plan,
     command: options.command,
     hasNetwork: options.withNetwork,
-    interactive: stdio[0] === 'inherit' && isatty(0),
+    interactive: terminal !== undefined || (stdio[0] === 'inherit' && isatty(0)),
     allowMissingLandlock: options.allowMissing?.includes('landlock') ?? false,
     openFiles: limits.openFiles,
   });
@@ -218,10 +234,13 @@ export function prepareSandbox(
       });
       let child: ChildProcess;
       try {
-        child = spawn(natives.sandboxLaunch, launcherArgs, {
-          env,
-          stdio: [...stdio, 'pipe', 'pipe'] as StdioOptions,
-        });
+        const spawnOptions = { env, stdio: [...stdio, 'pipe', 'pipe'] as StdioOptions };
+        // setsid execs in place (the pid stays the launcher's): a new session whose controlling
+        // terminal is the pty, as a login on a terminal would have.
+        child =
+          terminal === undefined
+            ? spawn(natives.sandboxLaunch, launcherArgs, spawnOptions)
+            : spawn(SETSID, ['--ctty', natives.sandboxLaunch, ...launcherArgs], spawnOptions);
       } catch (error) {
         release();
         throw error;

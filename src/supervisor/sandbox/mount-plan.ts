@@ -74,6 +74,11 @@ export interface MountPlanInput {
   /** Extra read-only binds (checkReadOnlyBinds), mounted after every scope. */
   readonly readOnlyBinds?: readonly ReadOnlyBind[];
   /**
+   * Host directory shown as the writable HOME (a workspace's persistent home), its owner's
+   * files shown as the sandbox uid's; it must exist and not be root's. Default: a private tmpfs.
+   */
+  readonly home?: string;
+  /**
    * Finds the git repositories beneath a writable scope's host root, not descending into `skip`
    * (git-scan.ts). Omitted: only each scope's top-level `.git` is protected (unit tests).
    */
@@ -193,8 +198,19 @@ export function planMounts(input: MountPlanInput): MountPlan {
   for (const scope of scopes) if (!readableInPrivateTmp(scope.path)) mountScope(scope);
 
   mounts.push({ kind: 'proc', dest: '/proc' }, { kind: 'dev', dest: '/dev' });
-  for (const dir of [...PRIVATE_TMPFS, SANDBOX_PATHS.home])
-    mounts.push({ kind: 'tmpfs', dest: dir, readOnly: false });
+  for (const dir of PRIVATE_TMPFS) mounts.push({ kind: 'tmpfs', dest: dir, readOnly: false });
+  if (input.home === undefined) mounts.push({ kind: 'tmpfs', dest: SANDBOX_PATHS.home, readOnly: false });
+  else {
+    const info = probe(input.home);
+    if (info.kind !== 'dir' || info.uid === 0)
+      throw scopeError(
+        SANDBOX_PATHS.home,
+        `home ${input.home} must be an existing directory not owned by root`,
+      );
+    // Opened by the launcher like a workspace bind: the sandbox uid need not traverse the data dir.
+    mounts.push({ kind: 'bind', host: input.home, dest: SANDBOX_PATHS.home, writable: true, fd: true });
+    idmaps.push({ host: input.home, uid: info.uid, gid: info.gid });
+  }
   for (const scope of scopes) if (readableInPrivateTmp(scope.path)) mountScope(scope);
   mounts.push({ kind: 'symlink', target: '/tmp', dest: '/var/tmp' });
   landlock.readOnly.push('/etc', '/proc');

@@ -1,0 +1,27 @@
+// The file the local provider hands a workspace supervisor (`--config FILE`, mode 0600): where
+// its identity is, where to dial, and what to run. The provider and the supervisor never
+// import each other, so the format lives here.
+
+export interface WorkspaceSupervisorConfig {
+  readonly workspaceId: string;
+  /** The control plane's channel: `ws://127.0.0.1:PORT/channel` or `ws+unix:/path/to.sock:/channel`. */
+  readonly channelUrl: string;
+  /** The identity file (core/channel/identity.ts); rotation replaces it in place. */
+  readonly identityFile: string;
+  /** Desired-state directory (paddock.yaml, blueprints/, profiles/). */
+  readonly configDir: string;
+  /** The blueprint every terminal's sandbox follows (a metadata.name in configDir). */
+  readonly blueprint: string;
+  /** The profile whose limits bound the sandbox. */
+  readonly profile: string;
+  /** Host directory shown as /workspace (persistent). */
+  readonly workdir: string;
+  /** Host directory shown as the sandbox user's home (persistent). */
+  readonly homeDir: string;
+  /** Root-owned state directory for the sandbox launcher (uid slots, /etc mirror). Default the launcher's. */
+  readonly stateDir?: string;
+  /** Hash-chained audit log of this supervisor's events. */
+  readonly auditLog: string;
+  /** The provider's pid: once the supervisor's parent is another, the provider is gone and it exits. */
+  readonly providerPid: number;
+}

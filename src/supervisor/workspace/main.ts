@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AuditChainWriter, componentEvent, type OcsfEvent } from '../../audit/index.ts';
+import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { createLogger } from '../../core/log.ts';
+import { ChannelClient } from './channel-client.ts';
+import { openSandboxTerminal, type WorkspaceTerminal } from './pty-terminal.ts';
+import { loadWorkspaceSandbox } from './workspace-sandbox.ts';
+
+// The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
+// it dials the control plane and opens each terminal it is asked for in a new sandbox. SIGTERM
+// hangs up every terminal, waits for their sandboxes to be torn down, and exits.
+
+const log = createLogger('workspace-supervisor');
+
+/** How long a stop waits for the terminals' sandboxes to go. */
+const STOP_GRACE_MS = 8000;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { config: { type: 'string' } } });
+  if (!values.config) {
+    process.stderr.write('usage: main.ts --config FILE\n');
+    return 2;
+  }
+  const config = JSON.parse(readFileSync(values.config, 'utf8')) as WorkspaceSupervisorConfig;
+  const orphaned = () => process.ppid !== config.providerPid;
+  if (orphaned()) return 0;
+  const writer = await AuditChainWriter.open(config.auditLog);
+  const audit = (event: OcsfEvent) => writer.append(event);
+  const runFor = await loadWorkspaceSandbox(config, audit);
+  const terminals = new Set<Promise<void>>();
+  const live = new Set<WorkspaceTerminal>();
+  let stopping = false;
+
+  const client = new ChannelClient({
+    url: config.channelUrl,
+    workspaceId: config.workspaceId,
+    identityFile: config.identityFile,
+    openTerminal: async (request) => {
+      if (stopping) throw new Error('supervisor is stopping');
+      const terminal = await openSandboxTerminal({
+        cols: request.cols,
+        rows: request.rows,
+        run: runFor(request.userId),
+      });
+      live.add(terminal);
+      const ended = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
+      terminals.add(ended);
+      void ended.then(() => {
+        live.delete(terminal);
+        terminals.delete(ended);
+      });
+      log.info({ attach: request.attachId, user: request.userId }, 'terminal opened');
+      return terminal;
+    },
+    onRevoked: () => void stop(0),
+  });
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+  async function stop(code: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    client.stop();
+    for (const terminal of live) terminal.close();
+    await Promise.race([
+      Promise.all(terminals),
+      new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS)),
+    ]);
+    await writer.close();
+    resolveDone(code);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+  // The provider that started this supervisor is gone (the control plane died): a new one
+  // starts its own supervisor with a new identity, so this one must not linger.
+  setInterval(() => {
+    if (orphaned()) void stop(0);
+  }, 1000).unref();
+
+  await audit(
+    componentEvent({
+      event: 'supervisor.started',
+      componentId: `${config.workspaceId}/${process.pid}`,
+      workspaceId: config.workspaceId,
+      message: `workspace supervisor for ${config.workspaceId} started (pid ${process.pid})`,
+    }),
+  );
+  client.start();
+  return done;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    log.error({ error: error.message }, 'workspace supervisor failed');
+    process.exit(1);
+  },
+);

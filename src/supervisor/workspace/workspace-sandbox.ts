@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { OcsfEvent } from '../../audit/index.ts';
+import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { loadRepository, resolveBlueprint } from '../../config/index.ts';
+import { PaddockError } from '../../core/errors.ts';
+import type { SandboxTerminalOptions } from './pty-terminal.ts';
+
+// What every terminal of a workspace runs under: the blueprint and profile the provider named,
+// read from the desired-state directory once at supervisor start, and the workspace's own
+// persistent directories. The same inputs `paddock run` takes, with the workspace's home.
+
+/** Desired-state entries an agent must never edit, when the repository is inside its scope (as `paddock run`). */
+const POLICY_ENTRIES = [
+  'paddock.yaml',
+  'paddock.yml',
+  'blueprints',
+  'profiles',
+  'services',
+  'assignments.yaml',
+  'policies',
+];
+
+/** Environment the shell starts with (only terminal and locale variables pass into the sandbox). */
+const TERMINAL_ENV = { TERM: 'xterm-256color', LANG: 'C.UTF-8' } as const;
+
+export type TerminalRunFor = (userId: string) => SandboxTerminalOptions['run'];
+
+/**
+ * Loads the workspace's blueprint and profile; the result gives the run options of a terminal
+ * opened for a user. PDK_BLUEPRINT_NOT_FOUND, PDK_PROFILE_NOT_FOUND, PDK_CONFIG_INVALID.
+ */
+export async function loadWorkspaceSandbox(
+  config: WorkspaceSupervisorConfig,
+  audit: (event: OcsfEvent) => Promise<unknown>,
+): Promise<TerminalRunFor> {
+  const loaded = await loadRepository(config.configDir);
+  const resolved = resolveBlueprint(loaded.state, config.blueprint);
+  const profile = loaded.state.profiles.get(config.profile)?.value;
+  if (!profile)
+    throw new PaddockError(
+      'PDK_PROFILE_NOT_FOUND',
+      `profile "${config.profile}" not found in ${config.configDir}`,
+    );
+  const { limits, size } = profile.spec;
+  const { blueprint } = resolved;
+  return (userId) => ({
+    workdir: config.workdir,
+    home: config.homeDir,
+    dataScope: blueprint.spec.dataScope ?? { read: ['/workspace'], write: [], deny: [] },
+    allowMissing: blueprint.spec.sandbox?.allowMissing ?? [],
+    limits: {
+      processes: limits.processes,
+      openFiles: limits.openFiles,
+      memoryMiB: limits.memoryMiB ?? size.memoryMiB,
+    },
+    policyPaths: POLICY_ENTRIES.map((entry) => join(config.configDir, entry)),
+    hostEnv: TERMINAL_ENV,
+    resolved,
+    policies: loaded.state.policies,
+    user: userId,
+    workspaceId: config.workspaceId,
+    ...(config.stateDir ? { stateDir: config.stateDir } : {}),
+    audit,
+  });
+}
