@@ -21,6 +21,12 @@ export interface Terminal {
   close(): void;
   onData(listener: (data: Uint8Array) => void): void;
   onExit(listener: (exit: TerminalExit) => void): void;
+  /**
+   * Optional flow control: stop and restart `onData` while the client or the recording is
+   * behind. A terminal without them is closed when its output backlog passes the broker's bound.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 export interface TerminalOpenOptions extends TerminalSize {
