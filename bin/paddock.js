@@ -16,10 +16,17 @@ if (args[0] === 'hook' && ['claude-code', 'codex', 'gemini'].includes(args[1])) 
   const { runHookClient } = await import('../src/supervisor/hooks/client.js');
   process.exit(await runHookClient(args.slice(1)));
 }
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
+// `paddock mcp-shim` is an agent's long-lived MCP server: a byte relay that needs none of the CLI.
+if (args[0] === 'mcp-shim' && (args.length === 1 || (args.length === 3 && args[1] === '--socket'))) {
+  const { MCP_SHIM_SOCKET, runMcpShim } = await import('../src/supervisor/mcp/shim.ts');
+  const socket = args[2] ?? process.env.PADDOCK_MCP_SOCKET ?? MCP_SHIM_SOCKET;
+  process.exitCode = await runMcpShim(socket, process);
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

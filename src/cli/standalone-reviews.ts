@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import { openStore, ReviewQueue, type Store } from '../controlplane/index.ts';
 import type { ReviewGate, ReviewUser } from '../policy/index.ts';
 import {
-  DEFAULT_REVIEW_SOCKET,
   type GroupResolver,
+  REVIEW_SOCKET_NAME,
+  REVIEW_SOCKETS_DIR,
   type ReviewSocketServer,
   serveReviewSocket,
 } from '../supervisor/index.ts';
@@ -20,8 +23,13 @@ export interface StandaloneReviewsOptions {
   readonly requester: ReviewUser;
   /** Appends one audit event: the run's audit chain writer. */
   readonly audit: (event: Record<string, unknown>) => Promise<unknown>;
-  /** Default DEFAULT_REVIEW_SOCKET (/run/paddock/reviews/review.sock). */
+  /**
+   * Default: a socket of this run's own, `<socketsDir>/run-<random>/review.sock`, so concurrent
+   * runs never share one; its directory (with the store) is removed on close.
+   */
   readonly socketPath?: string;
+  /** Where the default socket's directory is made. Default REVIEW_SOCKETS_DIR (/run/paddock/reviews). */
+  readonly socketsDir?: string;
   /** Default `reviews.db` beside the socket (root-only directory). */
   readonly storeFile?: string;
   /** Default `local-<requester>`. */
@@ -73,7 +81,11 @@ async function ensureWorkspace(store: Store, requester: ReviewUser, workspaceId:
  * const answer = await reviews.gate.request({ ...call, workspaceId: reviews.workspaceId });
  */
 export async function startStandaloneReviews(options: StandaloneReviewsOptions): Promise<StandaloneReviews> {
-  const socketPath = options.socketPath ?? DEFAULT_REVIEW_SOCKET;
+  // The run's own directory: root-only (serveReviewSocket makes it 0700), removed with the run.
+  const ownDir = options.socketPath
+    ? undefined
+    : join(options.socketsDir ?? REVIEW_SOCKETS_DIR, `run-${randomBytes(8).toString('hex')}`);
+  const socketPath = options.socketPath ?? join(ownDir as string, REVIEW_SOCKET_NAME);
   const storeFile = options.storeFile ?? join(dirname(socketPath), 'reviews.db');
   const workspaceId = options.workspaceId ?? `local-${options.requester.id}`;
   const store = await openStore({ url: `sqlite:${storeFile}`, clock: options.clock });
@@ -94,11 +106,13 @@ export async function startStandaloneReviews(options: StandaloneReviewsOptions):
         queue.stopSweeper();
         await running.close();
         await store.close();
+        if (ownDir) rmSync(ownDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await server?.close();
     await store.close();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     throw error;
   }
 }

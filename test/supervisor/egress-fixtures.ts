@@ -23,6 +23,7 @@ import {
   type EgressLimits,
   type EgressLogging,
   type EgressPorts,
+  type EgressReviewQueue,
   type SecretStore,
   staticResolver,
   type Resolver,
@@ -135,6 +136,7 @@ export interface GatewayFixtureOptions {
   readonly limits?: Partial<EgressLimits>;
   readonly logging?: EgressLogging;
   readonly reviewGate?: ReviewGuard;
+  readonly reviewQueue?: EgressReviewQueue;
 }
 
 /** A gateway on 127.0.0.1 (ephemeral ports) that trusts UPSTREAM_CA for re-originated TLS. */
@@ -157,6 +159,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     logging: options.logging,
     limits: options.limits,
     reviewGate: options.reviewGate,
+    reviewQueue: options.reviewQueue,
     logger: createLogger('egress', { level: 'debug', write: (line) => logs.push(line) }),
   });
   const ports = await gateway.bind('127.0.0.1', {

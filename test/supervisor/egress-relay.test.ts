@@ -19,13 +19,15 @@ import {
 // Not an HTTP method and not a TLS record: the gateway relays it as an opaque protocol.
 const GREETING = Buffer.from('PADDOCK-RELAY-TEST\n');
 
-/** Reads a socket to its end. */
-async function readAll(socket: Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  socket.resume();
-  await once(socket, 'end');
-  return Buffer.concat(chunks);
+/** Reads a socket to its end; rejects when it closes without one (a reset). */
+function readAll(socket: Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('close', () => reject(new Error(`closed without end after ${chunks.length} chunks`)));
+    socket.resume();
+  });
 }
 
 /** The first chunk the socket receives; rejects if it closes first. */
@@ -88,7 +90,8 @@ async function startRawUpstream(behaviour?: (socket: Socket) => void): Promise<R
   };
 }
 
-describe('egress relay (the L4 data path)', () => {
+// Every test is bounded: a relay that loses a FIN must fail the test, not hang the suite.
+describe('egress relay (the L4 data path)', { timeout: 30_000 }, () => {
   let upstream: RawUpstream;
   let banner: RawUpstream;
   let fx: GatewayFixture;

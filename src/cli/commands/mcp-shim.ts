@@ -7,6 +7,10 @@ as the agent's one stdio MCP server inside a Paddock sandbox, e.g. for Claude Co
   {"mcpServers": {"paddock": {"command": "paddock", "args": ["mcp-shim"]}}}
 The gateway offers the tools of every MCP server the blueprint names, as SERVER__TOOL, and
 checks each call (docs/mcp.md). The shim itself holds no configuration and no credentials.
+\`paddock run\` names the native shim (/etc/paddock-mcp-shim, the same relay without starting
+Node.js) in the harnesses' managed settings instead; this command is for other hosts.
+It starts without loading the rest of the CLI (bin/paddock.js).
+
 
 --socket (default: $PADDOCK_MCP_SOCKET, else ${MCP_SHIM_SOCKET}) is the gateway's unix socket.
 

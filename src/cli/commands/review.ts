@@ -1,7 +1,13 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { PaddockError } from '../../core/errors.ts';
 import type { ReviewStatusName } from '../../policy/index.ts';
-import { DEFAULT_REVIEW_SOCKET, localLogin, reviewSocketClient } from '../../supervisor/index.ts';
+import { ENV } from '../../core/index.ts';
+import {
+  localLogin,
+  REVIEW_SOCKETS_DIR,
+  reviewSocketClient,
+  reviewSocketsClient,
+} from '../../supervisor/index.ts';
 import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { writeJson } from '../output.ts';
 import { renderAnswer, renderList, renderShow } from '../review-render.ts';
@@ -11,15 +17,18 @@ import { renderAnswer, renderList, renderShow } from '../review-render.ts';
 // plane's console and API take over once it exists; reviewers then sign in by SSO.
 
 const SOCKET_OPTION = { socket: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
-const SOCKET_HELP = `      --socket PATH  the supervisor's review socket (default ${DEFAULT_REVIEW_SOCKET})`;
+const SOCKET_HELP = `      --socket PATH  one run's review socket (default: every run's, under $${ENV.reviewDir} or ${REVIEW_SOCKETS_DIR})`;
 const STATUSES: readonly ReviewStatusName[] = ['pending', 'approved', 'denied', 'expired', 'cancelled'];
 
-const COMMON = `Talks to the review socket of a running \`paddock run\` (standalone supervisor); the
-socket is root's, so run it with sudo. Exit codes: 0 done, 1 refused or failed (the error
-names why), 2 usage error.`;
+const COMMON = `Talks to the review sockets of the running \`paddock run\`s (standalone supervisor): each
+run serves its own, and without --socket every run's is asked (list gathers them all; an
+answer goes to the run that holds the review). The sockets are root's, so run it with sudo.
+Exit codes: 0 done, 1 refused or failed (the error names why), 2 usage error.`;
 
 function client(ctx: CommandContext) {
-  return reviewSocketClient({ path: (ctx.values['socket'] as string | undefined) ?? DEFAULT_REVIEW_SOCKET });
+  const socket = ctx.values['socket'] as string | undefined;
+  if (socket !== undefined) return reviewSocketClient({ path: socket });
+  return reviewSocketsClient(ctx.env[ENV.reviewDir] || REVIEW_SOCKETS_DIR);
 }
 
 function oneId(ctx: CommandContext, command: string): string {

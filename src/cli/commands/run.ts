@@ -7,6 +7,7 @@ import { isPaddockError, PaddockError } from '../../core/errors.ts';
 import {
   type GitHookChange,
   localLogin,
+  mcpServerPlans,
   openEncryptedFileSecretStore,
   type RunningSandbox,
   runStandalone,
@@ -26,6 +27,9 @@ inspected services is terminated with a per-run CA that the sandbox trusts (SSL_
 friends name a bundle of the system CAs plus that CA), and a credentialed service gets its
 secret injected by the gateway while the sandbox holds only a PADDOCK_CREDENTIAL_* placeholder.
 A policy decision socket at /run/paddock/pdp.sock answers from the blueprint's compiled bundle.
+When the blueprint names MCP servers (spec.tools.mcp), the MCP gateway fronts them as one
+server: the harnesses' managed settings name the shim /etc/paddock-mcp-shim (docs/mcp.md).
+Writes a review gate covers are held for \`paddock review\` (docs/reviews.md).
 
 --workdir (default: the current directory) appears as /workspace, the working directory.
 It is writable only if the blueprint's dataScope.write names /workspace; protected paths
@@ -234,6 +238,7 @@ export const runCommand: Command = {
         hostEnv: ctx.env,
         resolved,
         policies: loaded.state.policies,
+        mcpServers: mcpServerPlans(resolved.blueprint, (name) => loaded.state.services.get(name)?.value),
         ...(secrets ? { secrets } : {}),
         user,
         ...(reviews ? { reviewGate: reviews.gate, workspaceId: reviews.workspaceId } : {}),

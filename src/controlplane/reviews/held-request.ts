@@ -61,6 +61,16 @@ export function reviewDigest(call: Pick<HeldCall, 'action' | 'resource' | 'argum
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
+/**
+ * The recorded arguments with the call's context (not digested) beside them under `context`,
+ * redacted the same way; nothing when logging records no arguments.
+ */
+function withContext(recorded: unknown, call: HeldCall, logging: ToolArgumentLogging): unknown {
+  if (recorded === undefined || call.context === undefined) return recorded;
+  const context = redactArguments(call.context, logging, patternsOf(logging));
+  return { arguments: recorded, context };
+}
+
 /** What the store keeps of a held call. */
 export function newReviewRequest(
   call: HeldCall,
@@ -69,7 +79,7 @@ export function newReviewRequest(
 ): NewReviewRequest {
   const logging = call.logging ?? DEFAULT_LOGGING;
   const patterns = patternsOf(logging);
-  const recorded = redactArguments(call.arguments ?? null, logging, patterns);
+  const recorded = withContext(redactArguments(call.arguments ?? null, logging, patterns), call, logging);
   let args = (recorded === undefined ? null : recorded) as JsonValue;
   const size = Buffer.byteLength(JSON.stringify(args));
   if (size > MAX_RECORDED_ARGUMENT_BYTES) {

@@ -58,7 +58,14 @@ export const EGRESS_REASONS = {
   sni_mismatch: 'the TLS server name disagrees with the CONNECT target or the Host header',
   sni_missing: 'the TLS ClientHello carries no server name',
   placeholder_misdirected: 'a credential placeholder was sent to a destination it is not bound to',
-  review_required: 'a review gate covers this write, and the gateway cannot hold requests for review yet',
+  review_required: 'a review gate covers this write, and the gateway has no review queue to hold it in',
+  // review gates (docs/reviews.md): the write was held in the run's review queue
+  review_pending: "the write awaits a reviewer's approval; repeat the identical request once it is approved",
+  review_denied: 'a reviewer denied this write',
+  review_expired: 'the review of this write timed out and its gate denies it (onTimeout deny)',
+  review_approved: 'a reviewer approved this exact write; it goes through once',
+  review_unavailable: 'the review queue failed, so the write is refused',
+  review_body_too_large: 'the body of a review-gated write exceeds the size the gateway holds for review',
   // deny: gateway
   request_malformed: 'the request is malformed or ambiguous (possible request smuggling)',
   header_too_large: 'the request head exceeds the size limit',

@@ -1,3 +1,4 @@
+import { REDACTED, redactText } from '../../core/redact.ts';
 import type { ToolArgumentLogging } from './types.ts';
 
 // What a review request records of a held call's arguments, per the blueprint's `logging`:
@@ -8,17 +9,10 @@ import type { ToolArgumentLogging } from './types.ts';
 // The reviewer sees the redacted copy; the approval is bound to the exact arguments (digest).
 // Patterns arrive compiled (config's compileRedactPattern: global, unicode, `(?i)` ignores case).
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED, redactText };
 
 /** Deeper than this is not shown: an agent could otherwise nest arguments to exhaust the stack. */
 export const MAX_REDACT_DEPTH = 64;
-
-/** `text` with every match of every pattern replaced. */
-export function redactText(text: string, patterns: readonly RegExp[]): string {
-  let out = text;
-  for (const pattern of patterns) out = out.replace(pattern, REDACTED);
-  return out;
-}
 
 function keyMatches(key: string, patterns: readonly RegExp[]): boolean {
   // search() ignores the global flag's lastIndex, so shared RegExp objects stay stateless.

@@ -77,10 +77,17 @@ export interface HeldCall {
   /** Default: `{ toolArguments: 'redacted', redact: [] }`. */
   readonly logging?: ToolArgumentLogging;
   /**
-   * Builds the enforcement point's own decision event (`mcp.*`, `http.*`, `exec.*`, `file.*`) for
-   * a gate step; the gate appends it to the audit trail. Omit only where the caller audits itself.
+   * What reviewers see besides the arguments, NOT part of the digest (e.g. an HTTP request's
+   * headers, which clients vary between identical retries). Recorded per `logging`, beside the
+   * arguments. Default none.
    */
-  readonly decisionEvent?: (decision: GateDecision) => Record<string, unknown>;
+  readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * Builds the enforcement point's own decision event (`mcp.*`, `http.*`, `exec.*`, `file.*`) for
+   * a gate step; the gate appends it to the audit trail. Omit (or answer undefined for a step)
+   * only where the caller audits that step itself.
+   */
+  readonly decisionEvent?: (decision: GateDecision) => Record<string, unknown> | undefined;
 }
 
 /**

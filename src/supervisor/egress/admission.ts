@@ -17,6 +17,7 @@ import type { Resolver } from './resolver.ts';
 import type { SecretStore } from './secret-store.ts';
 import type { UpstreamTlsOptions } from './upstream.ts';
 import type { WorkspaceCa } from './ca.ts';
+import type { EgressReviewQueue } from './review-hold.ts';
 
 // What every listener shares, and the one path from "the agent wants host:port" to "these
 // checked addresses may be dialled": the connect decision, resolution at the gateway, the
@@ -37,6 +38,8 @@ export interface GatewayCore {
   readonly log: EgressLog;
   readonly clock: Clock;
   readonly reviewGate: ReviewGuard | undefined;
+  /** Where covered requests are held; without it they are refused (review_required). */
+  readonly reviewQueue: EgressReviewQueue | undefined;
   /** The L4 data path for tunnels the gateway does not inspect. */
   readonly relay: NativeRelay;
 }
@@ -52,8 +55,8 @@ export interface ReviewedRequest {
 
 /**
  * Names the review gate (e.g. `writes[0].review`) that covers an allowed request, or
- * undefined. The gateway cannot hold a request for review yet, so a covered request is
- * refused: a write the blueprint gates must never go out unreviewed.
+ * undefined. A covered request is held in the review queue (review-hold.ts), or refused
+ * when there is none: a write the blueprint gates never goes out unreviewed.
  */
 export type ReviewGuard = (request: ReviewedRequest) => string | undefined;
 

@@ -6,7 +6,7 @@ import {
   httpDecisionEvent,
   type OcsfEvent,
 } from '../../audit/index.ts';
-import type { EgressDecision } from '../../policy/index.ts';
+import type { EgressDecision, GateDecision } from '../../policy/index.ts';
 import { PLACEHOLDER_PREFIX } from './credentials.ts';
 import type { EgressLog } from './log.ts';
 
@@ -35,6 +35,14 @@ export interface ConnectionFacts {
   readonly port: number;
   /** The address connected to (allow) or refused (deny), when one was chosen. */
   readonly ip?: string;
+}
+
+/** The request an HTTP Activity event describes (the URL unredacted: the audit redacts it). */
+export interface HttpRequestFacts {
+  readonly method: string;
+  readonly url: string;
+  readonly userAgent?: string;
+  readonly responseCode?: number;
 }
 
 export class EgressAudit {
@@ -88,27 +96,84 @@ export class EgressAudit {
     );
   }
 
-  /** `http.allowed` / `http.denied` for one inspected request. */
+  /**
+   * `http.allowed` / `http.denied` for one inspected request. `review` links the request a
+   * reviewer approved to its review.* events (metadata.correlation_uid).
+   */
   request(
     decision: EgressDecision,
-    request: { method: string; url: string; userAgent?: string; responseCode?: number },
+    request: HttpRequestFacts,
     facts: ConnectionFacts,
+    review?: string,
   ): void {
     this.emit(() =>
-      httpDecisionEvent({
-        ...this.context(),
-        decision: decision.allow ? 'allow' : 'deny',
-        reasonCode: decision.reason,
-        reason: decision.detail === undefined ? undefined : this.redact(decision.detail),
-        ruleId: decision.rule,
-        method: request.method,
-        url: this.redactUrl(request.url),
-        userAgent: request.userAgent === undefined ? undefined : this.redact(request.userAgent),
-        responseCode: request.responseCode,
-        destination: { hostname: facts.host, port: facts.port, ip: facts.ip, service: decision.service },
-        sourceIp: facts.sourceIp,
-      }),
+      this.httpEvent(
+        {
+          decision: decision.allow ? 'allow' : 'deny',
+          reasonCode: decision.reason,
+          reason: decision.detail,
+          correlationUid: review,
+        },
+        decision.rule,
+        decision.service,
+        request,
+        facts,
+      ),
     );
+  }
+
+  /**
+   * The event for one step of a held request's review (`http.review_requested` while it waits,
+   * `http.allowed` / `http.denied` once decided), built for the review queue to append in order
+   * with its review.* events.
+   */
+  reviewStep(
+    step: GateDecision,
+    rule: string,
+    service: string,
+    request: HttpRequestFacts,
+    facts: ConnectionFacts,
+  ): OcsfEvent {
+    return this.httpEvent(
+      {
+        decision: step.decision,
+        reasonCode: step.reasonCode,
+        reason: step.reason,
+        correlationUid: step.correlationUid,
+      },
+      rule,
+      service,
+      request,
+      facts,
+    );
+  }
+
+  private httpEvent(
+    outcome: {
+      decision: 'allow' | 'deny' | 'review';
+      reasonCode: string;
+      reason?: string;
+      correlationUid?: string;
+    },
+    rule: string | undefined,
+    service: string | undefined,
+    request: HttpRequestFacts,
+    facts: ConnectionFacts,
+  ): OcsfEvent {
+    return httpDecisionEvent({
+      ...this.context(),
+      decision: outcome.decision,
+      reasonCode: outcome.reasonCode,
+      reason: outcome.reason === undefined ? undefined : this.redact(outcome.reason),
+      ...(outcome.correlationUid ? { correlationUid: outcome.correlationUid } : {}),
+      ruleId: rule,
+      method: request.method,
+      url: this.redactUrl(request.url),
+      userAgent: request.userAgent === undefined ? undefined : this.redact(request.userAgent),
+      responseCode: request.responseCode,
+      destination: { hostname: facts.host, port: facts.port, ip: facts.ip, service },
+      sourceIp: facts.sourceIp,
+    });
   }
 
   private redactUrl(url: string): string {

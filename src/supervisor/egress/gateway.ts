@@ -8,6 +8,7 @@ import type { WorkspaceCa } from './ca.ts';
 import { CredentialPlaceholders } from './credentials.ts';
 import { serveProxyConnection } from './http-proxy.ts';
 import { type EgressLimits, resolveLimits } from './limits.ts';
+import type { EgressReviewQueue } from './review-hold.ts';
 import { NativeRelay } from './native-relay.ts';
 import { createEgressLog } from './log.ts';
 import { type Resolver, systemResolver } from './resolver.ts';
@@ -57,6 +58,8 @@ export interface EgressGatewayOptions {
   readonly clock?: Clock;
   /** Review-gated writes (the blueprint's `writes[].review: required`); see ReviewGuard. */
   readonly reviewGate?: ReviewGuard;
+  /** The run's review queue, where covered writes are held. Without it they are refused (review_required). */
+  readonly reviewQueue?: EgressReviewQueue;
 }
 
 /**
@@ -104,6 +107,7 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     log,
     clock: options.clock ?? systemClock,
     reviewGate: options.reviewGate,
+    reviewQueue: options.reviewQueue,
     relay: new NativeRelay({ onStopped: (error) => log.internal({ error: error.message }) }),
   };
   const servers: Server[] = [];

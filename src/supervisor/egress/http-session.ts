@@ -8,7 +8,8 @@ import {
   type RequestHead,
   requestFraming,
 } from './http-head.ts';
-import { checkRequest, reportDenied, requestUrl } from './request-check.ts';
+import { checkRequest, reportDenied, requestUrl, reviewRuleFor } from './request-check.ts';
+import { holdForReview } from './review-hold.ts';
 import { type PreparedRequest, prepareRequest } from './request-rewrite.ts';
 import { type EgressErrorBody, errorBody, errorResponse } from './responses.ts';
 import { requestTarget, type SessionMode } from './session-target.ts';
@@ -122,7 +123,7 @@ class HttpSession {
     this.current = admitted;
     const scheme = this.mode.kind === 'bound' ? this.mode.scheme : 'http';
     const url = requestUrl(scheme, admitted, target.path + target.query);
-    const decision = checkRequest(core, connection, admitted, head, target.path, bodyStart);
+    let decision = checkRequest(core, connection, admitted, head, target.path, bodyStart);
     if (!decision.allow) {
       reportDenied(core, connection, decision, head, admitted, url);
       const body = errorBody('PDK_EGRESS_DENIED', decision.reason, {
@@ -133,6 +134,38 @@ class HttpSession {
         missingRule: decision.missingRule,
       });
       return this.refuse(body, !hasBody, head);
+    }
+    // A write a review gate covers is held (review-hold.ts); only an approved one goes on.
+    let reviewId: string | undefined;
+    const reviewRule = reviewRuleFor(core, admitted, head, target.path);
+    if (reviewRule !== undefined) {
+      const held = await holdForReview(core, connection, {
+        admitted,
+        head,
+        framing,
+        reader,
+        client: this.client,
+        url,
+        path: target.path,
+        rule: reviewRule,
+      });
+      if (held.kind === 'closed') {
+        this.client.destroy();
+        return DONE;
+      }
+      if (held.kind === 'answered') {
+        this.client.write(held.response);
+        if (held.keepAlive) return 'next';
+        this.client.end();
+        return DONE;
+      }
+      reviewId = held.reviewId;
+      decision = {
+        ...decision,
+        reason: 'review_approved',
+        rule: reviewRule,
+        detail: `review ${reviewId} approved this exact request; it went through once`,
+      };
     }
 
     let prepared: PreparedRequest;
@@ -193,6 +226,7 @@ class HttpSession {
             responseCode: result.status,
           },
           facts,
+          reviewId,
         );
       }
       if (result.upgraded) return this.upgrade(this.upstream.take()!);

@@ -13,3 +13,5 @@ export { DEFAULT_LIMITS } from './limits.ts';
 export type { EgressLimits } from './limits.ts';
 export type { UpstreamTlsOptions } from './upstream.ts';
 export type { EgressErrorBody } from './responses.ts';
+export type { EgressReviewQueue, HeldCallBase } from './review-hold.ts';
+export type { ReviewAnswerBody } from './responses.ts';

@@ -19,6 +19,11 @@ export interface EgressLimits {
   readonly maxConnections: number;
   /** How much of a request body is scanned for misdirected credential placeholders, bytes. Default 16 KiB. */
   readonly scanBodyBytes: number;
+  /**
+   * Largest body of a review-gated write, bytes: the gateway holds the whole body to bind the
+   * review to its digest. Default 256 KiB; 0..16 MiB. Larger: 413 and close.
+   */
+  readonly maxReviewBodyBytes: number;
 }
 
 export const DEFAULT_LIMITS: EgressLimits = Object.freeze({
@@ -31,6 +36,7 @@ export const DEFAULT_LIMITS: EgressLimits = Object.freeze({
   connectTimeoutMs: 10_000,
   maxConnections: 512,
   scanBodyBytes: 16 * 1024,
+  maxReviewBodyBytes: 256 * 1024,
 });
 
 /** Merges overrides onto the defaults, refusing values outside their bounds. */
@@ -46,6 +52,7 @@ export function resolveLimits(overrides: Partial<EgressLimits> = {}): EgressLimi
     connectTimeoutMs: [10, 600_000],
     maxConnections: [1, 65_536],
     scanBodyBytes: [0, 1024 * 1024],
+    maxReviewBodyBytes: [0, 16 * 1024 * 1024],
   };
   for (const [key, [min, max]] of Object.entries(bounds) as [keyof EgressLimits, [number, number]][]) {
     const value = limits[key];

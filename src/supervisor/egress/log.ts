@@ -32,6 +32,7 @@ export interface EgressLog {
   }): void;
   limitReached(fields: { listener: string; open: number; limit: number }): void;
   eventSinkFailed(fields: { error: string }): void;
+  reviewFailed(fields: { connectionId: string; service: string; error: string }): void;
   internal(fields: { connectionId?: string; listener?: string; error: string }): void;
   listening(fields: { listener: string; address: string; port: number }): void;
   foreignConnection(fields: { listener: string; remoteAddress: string }): void;
@@ -51,6 +52,7 @@ export function createEgressLog(logger: Logger = createLogger('egress')): Egress
     upstreamFailed: (fields) => logger.info(fields, 'upstream connection failed'),
     limitReached: (fields) => logger.warn(fields, 'egress connection limit reached; connection refused'),
     eventSinkFailed: (fields) => logger.error(fields, 'audit event sink failed; event lost'),
+    reviewFailed: (fields) => logger.error(fields, 'review queue failed; review-gated write refused'),
     internal: (fields) => logger.error(fields, 'egress gateway fault'),
     listening: (fields) => logger.info(fields, 'egress listener ready'),
     foreignConnection: (fields) => logger.warn(fields, 'connection from outside the sandbox refused'),

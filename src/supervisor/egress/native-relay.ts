@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { PaddockError } from '../../core/errors.ts';
@@ -158,8 +157,18 @@ export class NativeRelay {
   }
 }
 
-async function flushed(socket: Socket): Promise<void> {
-  if (socket.writableLength > 0 && !socket.destroyed) await once(socket, 'drain');
+/** Resolves once what was written to `socket` reached the kernel, or the socket closed. */
+function flushed(socket: Socket): Promise<void> {
+  if (socket.writableLength === 0 || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
 }
 
 /**

@@ -52,19 +52,19 @@ export function checkRequest(
     };
   }
   if (!admitted.inspect) return { ...admitted.decision, stage: 'request' };
-  const decision = decideRequest(admitted.service, head.method, path);
-  const gate =
-    decision.allow &&
-    core.reviewGate?.({ service, host: admitted.host, port: admitted.port, method: head.method, path });
-  if (!gate) return decision;
-  return {
-    allow: false,
-    stage: 'request',
-    reason: 'review_required',
-    service,
-    rule: gate,
-    detail: `${head.method} ${path} needs a reviewer's approval (${gate}); this build refuses it instead of holding it`,
-  };
+  return decideRequest(admitted.service, head.method, path);
+}
+
+/** The review gate covering a request the rules allowed (inspected services only), or undefined. */
+export function reviewRuleFor(
+  core: GatewayCore,
+  admitted: Admitted,
+  head: RequestHead,
+  path: string,
+): string | undefined {
+  if (!admitted.inspect || !core.reviewGate) return undefined;
+  const { host, port } = admitted;
+  return core.reviewGate({ service: admitted.service.name, host, port, method: head.method, path });
 }
 
 /** Records a request-stage denial: HTTP Activity for inspected services, Network Activity otherwise. */

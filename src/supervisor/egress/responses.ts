@@ -11,6 +11,7 @@ export type GatewayErrorCode =
   | 'PDK_EGRESS_DENIED'
   | 'PDK_EGRESS_BAD_REQUEST'
   | 'PDK_EGRESS_LIMIT'
+  | 'PDK_EGRESS_REVIEW'
   | 'PDK_EGRESS_UPSTREAM';
 
 /** The JSON body of a gateway error response. */
@@ -30,26 +31,56 @@ export interface EgressErrorBody {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
+  413: 'Content Too Large',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   502: 'Bad Gateway',
 };
 
-/** The status for a gateway error: the registry's, except an oversized head, which is 431. */
+/** The status for a gateway error: the registry's, except an oversized head (431) or held body (413). */
 export function statusFor(code: GatewayErrorCode, reason: EgressReason): number {
-  return reason === 'header_too_large' ? 431 : ERRORS[code].status;
+  if (reason === 'header_too_large') return 431;
+  if (reason === 'review_body_too_large') return 413;
+  return ERRORS[code].status;
 }
 
 /** A complete HTTP/1.1 response carrying `body` as JSON. */
 export function errorResponse(body: EgressErrorBody, keepAlive = false): Buffer {
-  const status = statusFor(body.error, body.reason);
+  return jsonResponse(statusFor(body.error, body.reason), body, body.error, body.reason, keepAlive);
+}
+
+/**
+ * The pending or final answer for a review-gated write (docs/egress.md): `error` is the review
+ * state (`review_pending`, `review_denied`, `review_expired`), with the review id to name.
+ */
+export interface ReviewAnswerBody {
+  readonly error: 'review_pending' | 'review_denied' | 'review_expired';
+  readonly review: string;
+  /** The review gate that held the request, e.g. `writes[0].review`. */
+  readonly rule: string;
+  readonly message: string;
+  /** ISO 8601, while pending. */
+  readonly expiresAt?: string;
+}
+
+export function reviewResponse(body: ReviewAnswerBody, keepAlive: boolean): Buffer {
+  return jsonResponse(403, body, 'PDK_EGRESS_REVIEW', body.error, keepAlive);
+}
+
+function jsonResponse(
+  status: number,
+  body: object,
+  code: GatewayErrorCode,
+  reason: string,
+  keepAlive: boolean,
+): Buffer {
   const json = JSON.stringify(body);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(json)}`,
-    `X-Paddock-Error: ${body.error}`,
-    `X-Paddock-Reason: ${body.reason}`,
+    `X-Paddock-Error: ${code}`,
+    `X-Paddock-Reason: ${reason}`,
     'Cache-Control: no-store',
     `Connection: ${keepAlive ? 'keep-alive' : 'close'}`,
   ];

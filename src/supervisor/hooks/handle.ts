@@ -49,7 +49,15 @@ export async function handleHookInput(
   options: EvaluateOptions,
 ): Promise<HandledHook> {
   const adapter = ADAPTERS[harness];
-  const unknown = { harness, eventName: null, toolName: null, sessionId: null, outcome: 'deny' as const };
+  const unknown = {
+    harness,
+    eventName: null,
+    toolName: null,
+    sessionId: null,
+    call: null,
+    cwd: null,
+    outcome: 'deny' as const,
+  };
   let payload: unknown;
   try {
     payload = JSON.parse(input);
@@ -63,7 +71,7 @@ export async function handleHookInput(
     const verdict = await evaluateEvent(event, decide, options);
     const answer = adapter.answer(event, verdict);
     if (!verdict.local) return { answer, local: null };
-    const { eventName, toolName, sessionId } = event;
+    const { eventName, toolName, sessionId, call, cwd } = event;
     return handled(
       answer,
       {
@@ -71,6 +79,8 @@ export async function handleHookInput(
         eventName,
         toolName,
         sessionId,
+        call,
+        cwd,
         outcome: verdict.outcome === 'review' ? 'deny' : verdict.outcome,
         reason: verdict.local,
       },
@@ -82,7 +92,13 @@ export async function handleHookInput(
       ? `Paddock denied this call: ${error.message} (PDK_HOOK_INPUT).`
       : 'Paddock denied this call: the hook adapter failed (PDK_INTERNAL). Retry; if it persists, report it.';
     const known = event
-      ? { eventName: event.eventName, toolName: event.toolName, sessionId: event.sessionId }
+      ? {
+          eventName: event.eventName,
+          toolName: event.toolName,
+          sessionId: event.sessionId,
+          call: event.call,
+          cwd: event.cwd,
+        }
       : {};
     return handled(
       blockAnswer(message),

@@ -73,11 +73,26 @@ export async function startHookServer(options: HookServerOptions): Promise<HookS
       log.error({ error: (error as Error).message, reason: decision.reason }, 'hook decision not recorded');
     }
   };
+  /** A refusal before any harness input was read: reported like every local decision. */
+  const refuseUnread = (socket: Socket, reason: 'input_invalid' | 'hook_failed', message: string) => {
+    reply(socket, blockAnswer(message));
+    report({
+      harness: null,
+      eventName: null,
+      toolName: null,
+      sessionId: null,
+      call: null,
+      cwd: null,
+      outcome: 'deny',
+      reason,
+      message,
+    });
+  };
   const answer = (socket: Socket, bytes: Buffer) => {
     const request = parseRequest(bytes);
     if ('error' in request) {
       log.info({ error: request.error }, 'malformed hook request');
-      reply(socket, blockAnswer(`Paddock denied this call: ${request.error} (PDK_HOOK_INPUT).`));
+      refuseUnread(socket, 'input_invalid', `Paddock denied this call: ${request.error} (PDK_HOOK_INPUT).`);
       return;
     }
     handleHookInput(request.harness, request.input, options.decide, evaluate).then(
@@ -88,7 +103,11 @@ export async function startHookServer(options: HookServerOptions): Promise<HookS
       },
       (error: unknown) => {
         log.error({ error: (error as Error).message }, 'hook handling failed');
-        reply(socket, blockAnswer('Paddock denied this call: the hook server failed (PDK_INTERNAL).'));
+        refuseUnread(
+          socket,
+          'hook_failed',
+          'Paddock denied this call: the hook server failed (PDK_INTERNAL).',
+        );
       },
     );
   };
@@ -109,9 +128,10 @@ export async function startHookServer(options: HookServerOptions): Promise<HookS
       }
       done = true;
       log.info({ bytes: size }, 'hook request too large');
-      reply(
+      refuseUnread(
         socket,
-        blockAnswer('Paddock denied this call: the hook input is too large to check (PDK_HOOK_INPUT).'),
+        'input_invalid',
+        'Paddock denied this call: the hook input is too large to check (PDK_HOOK_INPUT).',
       );
     });
     // The client half-closes after its request: the end of the stream is the end of the input.

@@ -7,8 +7,8 @@ export { startHookServer } from './hook-server.ts';
 export type { HookServer, HookServerOptions } from './hook-server.ts';
 export { writeManagedSettings } from './install.ts';
 export { ensureHookClient } from './native-client.ts';
-export { hookCommand, managedSettingsFiles } from './managed-settings.ts';
-export type { HookCommandOptions, ManagedFile, ManagedMount } from './managed-settings.ts';
+export { hookCommand, MCP_SERVER_NAME, managedSettingsFiles } from './managed-settings.ts';
+export type { HookCommandOptions, ManagedFile, ManagedMount, McpShimCommand } from './managed-settings.ts';
 export { planRequests } from './requests.ts';
 export type { PlannedRequest, PlanOptions, RequestPlan } from './requests.ts';
 export { analyzeShell, MAX_EXECS } from './shell/analyze.ts';
@@ -29,3 +29,5 @@ export type {
 } from './types.ts';
 export { createPdpClient } from './pdp-client.ts';
 export type { PdpClient, PdpClientOptions } from './pdp-client.ts';
+export { localDecisionEvent } from './local-audit.ts';
+export type { LocalAuditContext, LocalRedact } from './local-audit.ts';

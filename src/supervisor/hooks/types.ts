@@ -76,10 +76,15 @@ export type LocalReason =
 
 /** A decision the hook server made itself, for the audit trail. */
 export interface LocalDecision {
-  readonly harness: Harness;
+  /** Null when the request to the hook socket was too malformed to name one. */
+  readonly harness: Harness | null;
   readonly eventName: string | null;
   readonly toolName: string | null;
   readonly sessionId: string | null;
+  /** What the call asked for, when the adapter could read it: picks the audit event's class. */
+  readonly call: ToolCall | null;
+  /** The harness's working directory, when known (relative paths in `call` are against it). */
+  readonly cwd: string | null;
   readonly outcome: 'allow' | 'deny' | 'ask';
   readonly reason: LocalReason;
   readonly message: string;

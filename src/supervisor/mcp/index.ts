@@ -4,6 +4,7 @@ export type { HttpEndpoint, HttpEndpointOptions } from './http-endpoint.ts';
 export type { SocketEndpoint, SocketEndpointOptions } from './socket-endpoint.ts';
 export { mcpServerPlans } from './server-plans.ts';
 export { MCP_SHIM_SOCKET, runMcpShim } from './shim.ts';
+export { ensureMcpShim } from './native-shim.ts';
 export type { ShimStreams } from './shim.ts';
 export { DECISION_META_KEY } from './tool-errors.ts';
 export type { RefusalDetails } from './tool-errors.ts';

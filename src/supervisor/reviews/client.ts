@@ -78,7 +78,7 @@ export interface ReviewSocketClient {
   ): Promise<ReviewView>;
 }
 
-/** @example await reviewSocketClient({ path: DEFAULT_REVIEW_SOCKET }).list({ status: 'pending' }) */
+/** @example await reviewSocketClient({ path: '/run/paddock/reviews/run-1/review.sock' }).list({ status: 'pending' }) */
 export function reviewSocketClient(options: ReviewClientOptions): ReviewSocketClient {
   return {
     list: async (filter = {}) => (await callReviewSocket(options, { op: 'list', ...filter })) as ReviewView[],

@@ -8,8 +8,13 @@ import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
 // outside every sandbox; whoever can open it is trusted to say who they are (see
 // docs/reviews.md, "Who may approve"): the control plane will authenticate reviewers by SSO.
 
-/** Where `paddock run` serves reviews and `paddock review` looks: `/run/paddock/reviews/review.sock`. */
-export const DEFAULT_REVIEW_SOCKET = join(DEFAULT_STATE_DIR, 'reviews', 'review.sock');
+/**
+ * Where each `paddock run` with review gates serves its own review socket, one directory per run
+ * (`/run/paddock/reviews/RUN/review.sock`, its store beside it), and where `paddock review` looks.
+ */
+export const REVIEW_SOCKETS_DIR = join(DEFAULT_STATE_DIR, 'reviews');
+/** The socket's name inside a run's review directory. */
+export const REVIEW_SOCKET_NAME = 'review.sock';
 
 /** A request or response line longer than this is refused (reasons are at most 1000 characters). */
 export const MAX_REQUEST_BYTES = 64 * 1024;

@@ -84,7 +84,7 @@ function prepareDirectory(path: string): void {
 
 /**
  * Serves `inbox` on a unix socket for `paddock review`.
- * @example const server = await serveReviewSocket({ path: DEFAULT_REVIEW_SOCKET, inbox: queue });
+ * @example const server = await serveReviewSocket({ path: '/run/paddock/reviews/run-1/review.sock', inbox: queue });
  */
 export async function serveReviewSocket(options: ReviewSocketOptions): Promise<ReviewSocketServer> {
   const { path, inbox } = options;

@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OcsfEvent } from '../../audit/index.ts';
 import { createLogger, ENV, type LogLevel } from '../../core/index.ts';
 import {
   createPdpClient,
@@ -8,6 +9,10 @@ import {
   type Harness,
   HOOK_SOCKET_PATH,
   type HookServer,
+  type LocalAuditContext,
+  type LocalRedact,
+  localDecisionEvent,
+  type McpShimCommand,
   startHookServer,
   writeManagedSettings,
 } from '../hooks/index.ts';
@@ -15,7 +20,7 @@ import type { ReadOnlyBind } from '../sandbox/index.ts';
 
 // Harness hooks for one standalone run (docs/hooks.md): the hook server on a socket in the run
 // directory, asking the run's PDP socket (so every hook decision is decided for the run's
-// session and audited by the PDP server); the native client and the harnesses' managed
+// session and audited by the PDP server, and those it makes itself are audited here); the native client and the harnesses' managed
 // settings, bound read-only where the harnesses look for them.
 
 // The sandboxed command's stderr is the caller's terminal: the hook server's routine lines
@@ -35,14 +40,28 @@ export interface StandaloneHooks {
 
 /**
  * Builds the native client (first use), writes the managed settings of `harnesses` into the run
- * directory and starts the hook server there. Throws PaddockError (PDK_HOOK_*) when the client
+ * directory (with the MCP shim as their one MCP server when `mcp` is given) and starts the hook
+ * server there. Throws PaddockError (PDK_HOOK_*) when the client
  * cannot be built or the settings written.
  */
-export async function startStandaloneHooks(
-  runDir: string,
-  pdpSocket: string,
-  harnesses: readonly Harness[] = HARNESSES,
-): Promise<StandaloneHooks> {
+export interface StandaloneHooksOptions {
+  readonly runDir: string;
+  /** The run's PDP socket (host path): the hook server asks it. */
+  readonly pdpSocket: string;
+  /** Default all (`claude-code`, `codex`, `gemini`). */
+  readonly harnesses?: readonly Harness[];
+  /** The MCP shim to name as each harness's one MCP server. Default none. */
+  readonly mcp?: McpShimCommand;
+  /** Appends one event to the run's audit (every decision the hook server makes itself). */
+  readonly emit: (event: OcsfEvent) => void;
+  readonly context: LocalAuditContext;
+  /** The blueprint's redaction, for recorded argv and URLs. */
+  readonly redact?: LocalRedact;
+}
+
+export async function startStandaloneHooks(options: StandaloneHooksOptions): Promise<StandaloneHooks> {
+  const { runDir, pdpSocket, mcp } = options;
+  const harnesses = options.harnesses ?? HARNESSES;
   // A copy in the run directory (root-owned, 0755 path): the build directory may sit beneath
   // a home the sandbox's uid cannot traverse, and the copy cannot change under a running hook.
   const client = join(runDir, 'paddock-hook');
@@ -50,6 +69,7 @@ export async function startStandaloneHooks(
   chmodSync(client, 0o555);
   const mounts = await writeManagedSettings(join(runDir, 'hooks'), harnesses, {
     clientPath: HOOK_CLIENT_SANDBOX_PATH,
+    ...(mcp ? { mcp } : {}),
   });
   const socketPath = join(runDir, 'hook.sock');
   const pdp = createPdpClient({ socketPath: pdpSocket });
@@ -59,9 +79,9 @@ export async function startStandaloneHooks(
       socketPath,
       decide: pdp.decide,
       logger: log,
-      // Decisions made without the PDP (malformed input, inert tools, unverifiable commands)
-      // have no audit event class yet; they are logged for the operator.
-      onLocalDecision: (decision) =>
+      // Decisions made without the PDP (malformed input, inert tools, unverifiable commands, a
+      // PDP that did not answer) are audited here; the PDP server audits its own answers.
+      onLocalDecision: (decision) => {
         log.info(
           {
             harness: decision.harness,
@@ -70,7 +90,9 @@ export async function startStandaloneHooks(
             reason: decision.reason,
           },
           'hook decided locally',
-        ),
+        );
+        options.emit(localDecisionEvent(decision, options.context, options.redact));
+      },
     });
   } catch (error) {
     pdp.close();

@@ -28,7 +28,10 @@ import {
 import { type RunSandboxOptions, runSandbox, type SandboxRunResult } from '../sandbox/index.ts';
 import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
 import type { Harness } from '../hooks/index.ts';
+import type { McpServerPlan } from '../mcp/index.ts';
+import { supervisorEventRedactor } from '../audit-redaction.ts';
 import { createRunDir } from './run-dir.ts';
+import { MCP_SHIM_SANDBOX_PATH, type StandaloneMcp, startStandaloneMcp } from './standalone-mcp.ts';
 import { type StandaloneHooks, startStandaloneHooks } from './standalone-hooks.ts';
 
 // `paddock run`'s supervisor: one sandbox whose way out is the egress gateway (the blueprint's
@@ -75,6 +78,13 @@ export interface StandaloneRunOptions
    * (docs/hooks.md). Default all (`claude-code`, `codex`, `gemini`); `[]` starts no hooks.
    */
   readonly hookHarnesses?: readonly Harness[];
+  /**
+   * The MCP servers the blueprint names (mcpServerPlans over the repository's services). When
+   * any, the MCP gateway serves them on a socket bound at /run/paddock/mcp.sock, the native
+   * shim is bound at /etc/paddock-mcp-shim, and the harnesses' settings name it as their one
+   * MCP server (docs/mcp.md). Default none.
+   */
+  readonly mcpServers?: readonly McpServerPlan[];
 }
 
 /** What a standalone run reports beyond the sandbox's result. */
@@ -100,10 +110,22 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
   const workspaceId = options.workspaceId ?? `local-${user}`;
   const principal: PolicyPrincipal = { session: sessionId, user, groups: [] };
   const audit = options.audit ?? (async () => {});
+  // The one exit every event of this run takes: redacted here (src/supervisor/audit-redaction.ts),
+  // before the audit log, spool or any sink sees it.
+  const redactEvent = await supervisorEventRedactor({
+    ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    credentialNames: [
+      ...(blueprint.spec.services ?? []).flatMap((service) =>
+        service.credential ? [service.credential] : [],
+      ),
+      ...(options.mcpServers ?? []).flatMap((server) => (server.credential ? [server.credential] : [])),
+    ],
+  });
   // Gateway and PDP events arrive synchronously on their hot paths; the sink is async.
   const pending = new Set<Promise<unknown>>();
   const record = (event: OcsfEvent) => {
-    const appended = audit(event)
+    const appended = audit(redactEvent(event))
       .catch((error: Error) => log.error({ error: error.message }, 'audit append failed'))
       .finally(() => pending.delete(appended));
     pending.add(appended);
@@ -116,6 +138,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
   const ca = options.caDir
     ? loadOrCreateWorkspaceCa(options.caDir, { commonName: `Paddock workspace CA (${workspaceId})` })
     : createEphemeralWorkspaceCa({ commonName: `Paddock run CA (${workspaceId})` });
+  const gateSpec = blueprint.spec.reviewGates;
   const redactPatterns = (blueprint.spec.logging?.redact ?? []).map(compileRedactPattern);
   const redact =
     blueprint.spec.logging?.toolArguments === 'full'
@@ -131,15 +154,30 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
     ...(options.egressLimits ? { limits: options.egressLimits } : {}),
     logging: egressLoggingFromBlueprint(blueprint.spec.logging),
-    // The gateway cannot hold a request for review yet: a write the blueprint gates is
-    // refused rather than sent (docs/standalone.md).
+    // A write the blueprint gates is held in the run's review queue; without a queue it is
+    // refused rather than sent (docs/egress.md).
     reviewGate: ({ host, port, method, path }) => {
       const decision = decisionPoint.decide({ action: 'http_request', method, host, port, path });
       if (decision.decision !== 'review') return undefined;
       return decision.policyIds.filter((id) => id.endsWith('.review')).join(', ') || 'review';
     },
+    ...(options.reviewGate && gateSpec
+      ? {
+          reviewQueue: {
+            gate: options.reviewGate,
+            held: () => ({
+              requester: { id: user },
+              workspaceId,
+              sessionId,
+              blueprint: blueprintRef,
+              bundle: bundleRef,
+              gate: gateSpec,
+              ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
+            }),
+          },
+        }
+      : {}),
   });
-  const gateSpec = blueprint.spec.reviewGates;
   const review: PdpReviewOptions | undefined =
     options.reviewGate && gateSpec
       ? {
@@ -154,10 +192,36 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
   const runDir = createRunDir(options.stateDir ?? DEFAULT_STATE_DIR, gateway.caCertPem);
   let pdp: PdpServer | undefined;
   let hooks: StandaloneHooks | undefined;
+  let mcp: StandaloneMcp | undefined;
   try {
+    if (options.mcpServers && options.mcpServers.length > 0) {
+      mcp = await startStandaloneMcp({
+        runDir: runDir.path,
+        servers: options.mcpServers,
+        decide: (request) => decisionPoint.decide(request),
+        onEvent: record,
+        context: () => ({ workspaceId, sessionId, bundle: bundleRef, blueprint: blueprintRef }),
+        requester: { id: user },
+        ca,
+        ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
+        ...(options.reviewGate && gateSpec ? { reviews: options.reviewGate, reviewGate: gateSpec } : {}),
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.resolver ? { resolver: options.resolver } : {}),
+        ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
+        ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+      });
+    }
     if (options.hookHarnesses === undefined || options.hookHarnesses.length > 0)
-      hooks = await startStandaloneHooks(runDir.path, runDir.pdpSocket, options.hookHarnesses);
-    const hookBinds = hooks?.binds ?? [];
+      hooks = await startStandaloneHooks({
+        runDir: runDir.path,
+        pdpSocket: runDir.pdpSocket,
+        ...(options.hookHarnesses ? { harnesses: options.hookHarnesses } : {}),
+        ...(mcp ? { mcp: { shimPath: MCP_SHIM_SANDBOX_PATH } } : {}),
+        emit: record,
+        context: { workspaceId, sessionId, blueprint: blueprintRef, bundle: bundleRef },
+        ...(redact ? { redact } : {}),
+      });
+    const hookBinds = [...(hooks?.binds ?? []), ...(mcp?.binds ?? [])];
     const result = await runSandbox({
       ...options,
       blueprint: blueprintRef,
@@ -169,6 +233,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
       // The socket belongs to the sandbox's uid (0600): no other local user can ask it.
       beforeLaunch: async (uid) => {
         hooks?.ownBy(uid);
+        mcp?.ownBy(uid);
         pdp = await startPdpServer({
           socketPath: runDir.pdpSocket,
           decisionPoint,
@@ -183,6 +248,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     });
     return { ...result, bundle: bundleRef };
   } finally {
+    await mcp?.close().catch(() => {});
     await hooks?.close();
     await pdp?.close().catch(() => {});
     await gateway.close().catch(() => {});
