@@ -10,7 +10,7 @@
 //       each proxy adds to the direct figure
 // Every process (upstreams, gateway, peers, load generator) is separate, as in production.
 // Needs squid, tinyproxy and wrk (`apt-get install squid tinyproxy wrk`; bench-only).
-// Results: bench/results/proxy.json.
+// Results: bench/results/proxy.json. PADDOCK_BENCH_PARTS=a (or b, c, a,c …) runs only those parts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -28,6 +28,8 @@ const SECONDS = Number(process.env.PADDOCK_BENCH_SECONDS ?? 2);
  * disturbed by whatever else ran meanwhile.
  */
 const ROUNDS = Number(process.env.PADDOCK_BENCH_ROUNDS ?? 3);
+/** Which parts run: PADDOCK_BENCH_PARTS=a,c runs throughput and latency only. Default all. */
+const PARTS = new Set((process.env.PADDOCK_BENCH_PARTS ?? 'a,b,c').split(',').map((part) => part.trim()));
 
 /** Runs every variant once per round and keeps each one's best result (`better` decides). */
 async function bestOf<T>(
@@ -111,161 +113,176 @@ const local = (port: number) => ({ host: '127.0.0.1', port });
 const round = (value: number) => Math.round(value);
 
 try {
-  process.stdout.write(`(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS})\n`);
-  const bulk = (job: Record<string, unknown>) => async () =>
-    (await load({ mode: 'bulk', seconds: SECONDS, target: local(upstream.bulk!), ...job })).bytesPerSecond!;
-  const throughput = await bestOf(
-    [
-      ['direct', bulk({ via: 'direct' })],
-      ...proxies.map(
-        ([name, port]) =>
-          [name, bulk({ via: 'connect', proxyPort: port })] as [string, () => Promise<number>],
-      ),
-    ],
-    higher,
-  );
-  for (const [name, value] of Object.entries(throughput)) {
-    process.stdout.write(
-      `  ${name.padEnd(10)} ${(value / 1e9).toFixed(2)} GB/s  ${((value / throughput.direct!) * 100).toFixed(0)}% of direct\n`,
-    );
-  }
-
-  process.stdout.write(`(b) keep-alive request rate (best of ${ROUNDS})\n`);
-  const httpTarget = `127.0.0.1:${upstream.http}`;
-  const absolute = await bestOf(
-    [
-      ['direct', () => wrk(`http://${httpTarget}/`)],
-      ['paddock-l7', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, `l7.bench.test:${upstream.http}`)],
-      ['paddock-plain', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, httpTarget)],
-      ...peers.map(
-        (peer) =>
-          [peer.name, () => wrk(`http://127.0.0.1:${peer.port}`, httpTarget)] as [
-            string,
-            () => Promise<number>,
-          ],
-      ),
-    ],
-    higher,
-  );
-  const rate = (job: Record<string, unknown>) => async () =>
-    (await load({ mode: 'rate', seconds: SECONDS, ...job })).requestsPerSecond!;
-  const tunnel = await bestOf(
-    [
-      ['direct', rate({ via: 'direct', target: local(upstream.http!) })],
-      ...proxies.map(
-        ([name, port]) =>
-          [
-            `${name}${name === 'paddock' ? '-l4' : ''}`,
-            rate({ via: 'connect', proxyPort: port, target: local(upstream.http!) }),
-          ] as [string, () => Promise<number>],
-      ),
-    ],
-    higher,
-  );
-  const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
-  const tls = await bestOf(
-    [
-      [
-        'direct',
-        rate({
-          via: 'direct',
-          target: local(upstream.https!),
-          tls: tlsJob('bench.upstream.test', upstreamCa),
-        }),
-      ],
-      [
-        'paddock-l4-tls',
-        rate({
-          via: 'connect',
-          proxyPort: gateway.httpProxy,
-          target: { host: 'l4.bench.test', port: upstream.https },
-          tls: tlsJob('l4.bench.test', upstreamCa),
-        }),
-      ],
-      [
-        'paddock-l7-tls',
-        rate({
-          via: 'connect',
-          proxyPort: gateway.httpProxy,
-          target: { host: 'l7.bench.test', port: upstream.https },
-          tls: tlsJob('l7.bench.test', workspaceCa),
-        }),
-      ],
-      ...peers.map(
-        (peer) =>
-          [
-            `${peer.name}-l4-tls`,
-            rate({
-              via: 'connect',
-              proxyPort: peer.port,
-              target: local(upstream.https!),
-              tls: tlsJob('bench.upstream.test', upstreamCa),
-            }),
-          ] as [string, () => Promise<number>],
-      ),
-    ],
-    higher,
-  );
-  for (const [label, table] of [
-    ['absolute-form HTTP (wrk, 16 connections)', absolute],
-    ['plain HTTP inside a CONNECT tunnel (16 connections; the gateway checks every Host)', tunnel],
-    [
-      'HTTPS inside a CONNECT tunnel (16 connections; paddock-l4-tls relays, paddock-l7-tls terminates and inspects)',
-      tls,
-    ],
-  ] as const) {
-    process.stdout.write(`  ${label}\n`);
-    for (const [name, value] of Object.entries(table))
-      process.stdout.write(`    ${name.padEnd(16)} ${round(value)} req/s\n`);
-  }
-
-  process.stdout.write(`(c) latency, sequential requests on one keep-alive connection (best of ${ROUNDS})\n`);
+  let throughput: Record<string, number> | undefined;
+  let absolute: Record<string, number> | undefined;
+  let tunnel: Record<string, number> | undefined;
+  let tls: Record<string, number> | undefined;
   type Latency = { p50Us: number; p99Us: number; addedP50Us?: number; addedP99Us?: number };
-  const measure = (job: Record<string, unknown>) => async (): Promise<Latency> => {
-    const result = await load({ mode: 'latency', requests: 3000, ...job });
-    return { p50Us: round(result.p50Us!), p99Us: round(result.p99Us!) };
-  };
-  const latency = await bestOf<Latency>(
-    [
-      ['direct', measure({ via: 'direct', target: local(upstream.http!) })],
+  let latency: Record<string, Latency> | undefined;
+
+  if (PARTS.has('a')) {
+    process.stdout.write(`(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS})\n`);
+    const bulk = (job: Record<string, unknown>) => async () =>
+      (await load({ mode: 'bulk', seconds: SECONDS, target: local(upstream.bulk!), ...job })).bytesPerSecond!;
+    throughput = await bestOf(
       [
-        'paddock-l7',
-        measure({
-          via: 'absolute',
-          proxyPort: gateway.httpProxy,
-          target: { host: 'l7.bench.test', port: upstream.http },
-        }),
+        ['direct', bulk({ via: 'direct' })],
+        ...proxies.map(
+          ([name, port]) =>
+            [name, bulk({ via: 'connect', proxyPort: port })] as [string, () => Promise<number>],
+        ),
       ],
+      higher,
+    );
+    for (const [name, value] of Object.entries(throughput)) {
+      process.stdout.write(
+        `  ${name.padEnd(10)} ${(value / 1e9).toFixed(2)} GB/s  ${((value / throughput.direct!) * 100).toFixed(0)}% of direct\n`,
+      );
+    }
+  }
+
+  if (PARTS.has('b')) {
+    process.stdout.write(`(b) keep-alive request rate (best of ${ROUNDS})\n`);
+    const httpTarget = `127.0.0.1:${upstream.http}`;
+    absolute = await bestOf(
       [
-        'paddock-l4',
-        measure({ via: 'connect', proxyPort: gateway.httpProxy, target: local(upstream.http!) }),
+        ['direct', () => wrk(`http://${httpTarget}/`)],
+        ['paddock-l7', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, `l7.bench.test:${upstream.http}`)],
+        ['paddock-plain', () => wrk(`http://127.0.0.1:${gateway.httpProxy}`, httpTarget)],
+        ...peers.map(
+          (peer) =>
+            [peer.name, () => wrk(`http://127.0.0.1:${peer.port}`, httpTarget)] as [
+              string,
+              () => Promise<number>,
+            ],
+        ),
       ],
-      ...peers.flatMap((peer) => [
-        [peer.name, measure({ via: 'absolute', proxyPort: peer.port, target: local(upstream.http!) })] as [
-          string,
-          () => Promise<Latency>,
+      higher,
+    );
+    const rate = (job: Record<string, unknown>) => async () =>
+      (await load({ mode: 'rate', seconds: SECONDS, ...job })).requestsPerSecond!;
+    tunnel = await bestOf(
+      [
+        ['direct', rate({ via: 'direct', target: local(upstream.http!) })],
+        ...proxies.map(
+          ([name, port]) =>
+            [
+              `${name}${name === 'paddock' ? '-l4' : ''}`,
+              rate({ via: 'connect', proxyPort: port, target: local(upstream.http!) }),
+            ] as [string, () => Promise<number>],
+        ),
+      ],
+      higher,
+    );
+    const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
+    tls = await bestOf(
+      [
+        [
+          'direct',
+          rate({
+            via: 'direct',
+            target: local(upstream.https!),
+            tls: tlsJob('bench.upstream.test', upstreamCa),
+          }),
         ],
         [
-          `${peer.name}-l4`,
-          measure({ via: 'connect', proxyPort: peer.port, target: local(upstream.http!) }),
-        ] as [string, () => Promise<Latency>],
-      ]),
-    ],
-    (a, b) => a.p50Us + a.p99Us < b.p50Us + b.p99Us,
-  );
-  for (const [name, value] of Object.entries(latency)) {
-    value.addedP50Us = value.p50Us - latency.direct!.p50Us;
-    value.addedP99Us = value.p99Us - latency.direct!.p99Us;
-    process.stdout.write(
-      `  ${name.padEnd(14)} p50 ${value.p50Us} µs (+${value.addedP50Us})  p99 ${value.p99Us} µs (+${value.addedP99Us})\n`,
+          'paddock-l4-tls',
+          rate({
+            via: 'connect',
+            proxyPort: gateway.httpProxy,
+            target: { host: 'l4.bench.test', port: upstream.https },
+            tls: tlsJob('l4.bench.test', upstreamCa),
+          }),
+        ],
+        [
+          'paddock-l7-tls',
+          rate({
+            via: 'connect',
+            proxyPort: gateway.httpProxy,
+            target: { host: 'l7.bench.test', port: upstream.https },
+            tls: tlsJob('l7.bench.test', workspaceCa),
+          }),
+        ],
+        ...peers.map(
+          (peer) =>
+            [
+              `${peer.name}-l4-tls`,
+              rate({
+                via: 'connect',
+                proxyPort: peer.port,
+                target: local(upstream.https!),
+                tls: tlsJob('bench.upstream.test', upstreamCa),
+              }),
+            ] as [string, () => Promise<number>],
+        ),
+      ],
+      higher,
     );
+    for (const [label, table] of [
+      ['absolute-form HTTP (wrk, 16 connections)', absolute],
+      ['plain HTTP inside a CONNECT tunnel (16 connections; the gateway checks every Host)', tunnel],
+      [
+        'HTTPS inside a CONNECT tunnel (16 connections; paddock-l4-tls relays, paddock-l7-tls terminates and inspects)',
+        tls,
+      ],
+    ] as const) {
+      process.stdout.write(`  ${label}\n`);
+      for (const [name, value] of Object.entries(table))
+        process.stdout.write(`    ${name.padEnd(16)} ${round(value)} req/s\n`);
+    }
+  }
+
+  if (PARTS.has('c')) {
+    process.stdout.write(
+      `(c) latency, sequential requests on one keep-alive connection (best of ${ROUNDS})\n`,
+    );
+    const measure = (job: Record<string, unknown>) => async (): Promise<Latency> => {
+      const result = await load({ mode: 'latency', requests: 3000, ...job });
+      return { p50Us: round(result.p50Us!), p99Us: round(result.p99Us!) };
+    };
+    latency = await bestOf<Latency>(
+      [
+        ['direct', measure({ via: 'direct', target: local(upstream.http!) })],
+        [
+          'paddock-l7',
+          measure({
+            via: 'absolute',
+            proxyPort: gateway.httpProxy,
+            target: { host: 'l7.bench.test', port: upstream.http },
+          }),
+        ],
+        [
+          'paddock-l4',
+          measure({ via: 'connect', proxyPort: gateway.httpProxy, target: local(upstream.http!) }),
+        ],
+        ...peers.flatMap((peer) => [
+          [peer.name, measure({ via: 'absolute', proxyPort: peer.port, target: local(upstream.http!) })] as [
+            string,
+            () => Promise<Latency>,
+          ],
+          [
+            `${peer.name}-l4`,
+            measure({ via: 'connect', proxyPort: peer.port, target: local(upstream.http!) }),
+          ] as [string, () => Promise<Latency>],
+        ]),
+      ],
+      (a, b) => a.p50Us + a.p99Us < b.p50Us + b.p99Us,
+    );
+    for (const [name, value] of Object.entries(latency)) {
+      value.addedP50Us = value.p50Us - latency.direct!.p50Us;
+      value.addedP99Us = value.p99Us - latency.direct!.p99Us;
+      process.stdout.write(
+        `  ${name.padEnd(14)} p50 ${value.p50Us} µs (+${value.addedP50Us})  p99 ${value.p99Us} µs (+${value.addedP99Us})\n`,
+      );
+    }
   }
 
   const targets = {
-    tunnelAtLeast80PercentOfDirect: throughput.paddock! >= 0.8 * throughput.direct!,
-    keepAliveL7AtLeastSquid: absolute['paddock-l7']! >= absolute.squid!,
-    keepAliveL4AtLeastSquid: tls['paddock-l4-tls']! >= tls['squid-l4-tls']!,
+    tunnelAtLeast80PercentOfDirect: throughput && throughput.paddock! >= 0.8 * throughput.direct!,
+    keepAliveL7AtLeastSquid: absolute && absolute['paddock-l7']! >= absolute.squid!,
+    keepAliveL4AtLeastSquid: tls && tls['paddock-l4-tls']! >= tls['squid-l4-tls']!,
     addedLatencyAtMostSquid:
+      latency &&
       latency['paddock-l7']!.addedP50Us! <= latency.squid!.addedP50Us! &&
       latency['paddock-l7']!.addedP99Us! <= latency.squid!.addedP99Us!,
   };
@@ -280,8 +297,13 @@ try {
     latency,
     targets,
   };
-  writeFileSync(join(RESULTS, 'proxy.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`wrote ${join(RESULTS, 'proxy.json')}\n`);
+  writeFileSync(
+    join(RESULTS, PARTS.size === 3 ? 'proxy.json' : `proxy-${[...PARTS].sort().join('')}.json`),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `wrote bench/results/proxy${PARTS.size === 3 ? '' : `-${[...PARTS].sort().join('')}`}.json\n`,
+  );
 } finally {
   for (const peer of peers) peer.stop();
   for (const child of children) child.kill('SIGTERM');

@@ -21,6 +21,13 @@ declare -A NEEDED=(
   # the console's browser tests drive Debian's Chromium through playwright-core
   [chromium]=chromium
   [openssl]=openssl
+  # the syslog audit sink is tested against a real rsyslog, plain TCP and TLS (RFC 5425)
+  [rsyslogd]=rsyslog
+  [/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so]=rsyslog-gnutls
+  # SSH through the access broker: sshd -i runs inside the sandbox; tests drive OpenSSH's client
+  [/usr/sbin/sshd]=openssh-server
+  [ssh]=openssh-client
+  [ssh-keygen]=openssh-client
   [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
   [/usr/lib/postgresql/15/bin/pg_ctl]=postgresql-15
 )

@@ -26,7 +26,7 @@ export { execDecisionEvent, processExitedEvent } from './events/process.ts';
 export type { ExecDecisionInput, ProcessExitedInput } from './events/process.ts';
 export { fileDecisionEvent } from './events/file-system.ts';
 export type { FileDecisionInput, FileOperation } from './events/file-system.ts';
-export { mcpDecisionEvent, reviewResolvedEvent } from './events/api.ts';
+export { harnessToolEvent, mcpDecisionEvent, reviewResolvedEvent } from './events/api.ts';
 export type { ApiOperationKind, McpDecisionInput, ReviewResolvedInput } from './events/api.ts';
 export { componentEvent, policyEvent } from './events/lifecycle.ts';
 export type {
@@ -36,7 +36,11 @@ export type {
   PolicyEventInput,
   PolicyEventName,
 } from './events/lifecycle.ts';
+export { terminalAccessEvent, terminalRecordedEvent } from './events/terminal.ts';
+export type { TerminalAccessInput, TerminalMode, TerminalRecordedInput } from './events/terminal.ts';
 export { findingEvent } from './events/detection.ts';
+export { auditRotatedEvent } from './events/event-log.ts';
+export type { AuditRotatedInput } from './events/event-log.ts';
 export type { FindingEventInput, FindingEventName, FindingEvidence } from './events/detection.ts';
 export { loadOcsfSchema } from './ocsf/schema-loader.ts';
 export { validateOcsfEvent } from './ocsf/schema-validator.ts';
@@ -50,3 +54,39 @@ export { AuditChainWriter } from './chain/writer.ts';
 export type { AuditChainWriterOptions } from './chain/writer.ts';
 export { verifyChain } from './chain/verify.ts';
 export type { ChainBreak, ChainVerification } from './chain/verify.ts';
+export { recordHashOfCanonical } from './chain/record.ts';
+export { CHECKPOINT_GENESIS, checkCheckpoint, signCheckpoint, sortHeads } from './checkpoint/checkpoint.ts';
+export type {
+  ChainHead,
+  CheckpointBody,
+  CheckpointCheck,
+  SignedCheckpoint,
+} from './checkpoint/checkpoint.ts';
+export { keyIdOf, openFileSigner, publicKeyFromPem, publicKeyPathFor } from './checkpoint/signer.ts';
+export type { CheckpointSigner } from './checkpoint/signer.ts';
+export { AuditSpool } from './spool/spool.ts';
+export type { AuditSpoolOptions, ShipOptions, ShipResult } from './spool/spool.ts';
+export {
+  inProcessTransport,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  parseAuditBatch,
+  parseAuditReply,
+} from './spool/protocol.ts';
+export type {
+  AuditAckMessage,
+  AuditBatchMessage,
+  AuditNackMessage,
+  AuditReply,
+  AuditTransport,
+} from './spool/protocol.ts';
+export { createSinks } from './sinks/index.ts';
+export type {
+  AuditSinks,
+  CreateSinksOptions,
+  SinkConfig,
+  SinkStats,
+  TokenCredentialLike,
+} from './sinks/index.ts';
+export { createEventRedactor } from './redaction/index.ts';
+export type { EventLogging, EventRedactionOptions, EventRedactor } from './redaction/index.ts';

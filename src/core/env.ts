@@ -12,6 +12,14 @@ export const ENV = {
   ocsfSchemaDir: 'PADDOCK_OCSF_SCHEMA_DIR',
   /** The MCP gateway's unix socket that `paddock mcp-shim` connects to. Default /run/paddock/mcp.sock. */
   mcpSocket: 'PADDOCK_MCP_SOCKET',
+  /** Where each `paddock run` serves its review socket and `paddock review` looks. Default /run/paddock/reviews. */
+  reviewDir: 'PADDOCK_REVIEW_DIR',
   /** PostgreSQL server URL for tests; set by scripts/test.ts, which starts a throwaway cluster. */
   testDatabaseUrl: 'PADDOCK_TEST_DATABASE_URL',
+  /** The control plane's URL for client commands (`paddock connect`); overrides the one `paddock login` saved. */
+  server: 'PADDOCK_SERVER',
+  /** A control-plane session token for client commands; overrides the one `paddock login` saved. */
+  token: 'PADDOCK_TOKEN',
+  /** Base of per-user configuration (the saved session is $XDG_CONFIG_HOME/paddock/session.json). Default ~/.config. */
+  xdgConfigHome: 'XDG_CONFIG_HOME',
 } as const;

@@ -143,6 +143,12 @@ export const ERRORS = {
     status: 429,
     expose: true,
   },
+  PDK_EGRESS_REVIEW: {
+    message: 'egress request held for human review',
+    fix: 'A review gate covers this write. Read `error` in the response body: review_pending means a reviewer must run `paddock review approve ID`, then the agent repeats the identical request (same method, URL and body) once; review_denied and review_expired mean it stays refused, and a changed request needs a new review.',
+    status: 403,
+    expose: true,
+  },
   PDK_EGRESS_UPSTREAM: {
     message: 'upstream connection failed',
     fix: 'The allowed destination could not be reached or its TLS certificate did not verify; check the service is up and presents a certificate valid for the host name.',
@@ -389,6 +395,36 @@ export const ERRORS = {
     status: 500,
     expose: false,
   },
+  PDK_AUDIT_SINK_CONFIG: {
+    message: 'audit sink is misconfigured',
+    fix: 'The message names the sink and what is missing (a token variable that is unset, a CA file that cannot be read). Fix the sink in paddock.yaml or the environment and restart; events meanwhile go to its dead-letter file.',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUDIT_SINK_REJECTED: {
+    message: 'audit sink rejected a batch',
+    fix: 'The collector refused the events for good (bad request, bad token, no permission). They are in the sink\'s dead-letter file: fix the sink\'s credentials or settings, then replay that file.',
+    status: 502,
+    expose: false,
+  },
+  PDK_AUDIT_SINK_UNAVAILABLE: {
+    message: 'audit sink is unavailable',
+    fix: 'The collector could not be reached or asked to retry later; the sink retries with backoff. If it stays down, check the collector and the network; batches that exhaust their retries go to the dead-letter file.',
+    status: 503,
+    expose: false,
+  },
+  PDK_AUDIT_KEY: {
+    message: 'audit checkpoint signing key is unusable',
+    fix: 'The key file must be an Ed25519 private key in PKCS#8 PEM, owned by the control plane and mode 0600. Fix its mode (chmod 600), or move it aside to generate a new key on the next start (checkpoints signed with the old key then need its public key to verify).',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUDIT_SHIP: {
+    message: 'audit events could not be shipped to the control plane',
+    fix: 'The events stay in the local spool and are sent again on the next attempt. Check the channel to the control plane; a refused batch (a forked chain) needs a human: preserve the spool directory and run `paddock audit verify` on the control plane.',
+    status: 502,
+    expose: false,
+  },
 
   // review gates (held calls, the review queue, `paddock review`)
   PDK_REVIEW_NOT_FOUND: {
@@ -444,6 +480,170 @@ export const ERRORS = {
     fix: 'Another `paddock run` may already serve reviews on that socket (stop it, or give this run another socket), or its directory is missing, not private (writable by others) or not writable: use a root-owned directory of mode 0700.',
     status: 500,
     expose: false,
+  },
+
+  // control plane HTTP API, sign-in and sessions
+  PDK_HTTP_NOT_FOUND: {
+    message: 'no such route',
+    fix: 'Check the method and path against docs/api.md.',
+    status: 404,
+    expose: true,
+  },
+  PDK_HTTP_METHOD: {
+    message: 'method not allowed on this route',
+    fix: 'Use one of the methods the Allow header lists (docs/api.md).',
+    status: 405,
+    expose: true,
+  },
+  PDK_HTTP_BAD_REQUEST: {
+    message: 'request is malformed',
+    fix: 'Send a JSON body (Content-Type: application/json) with the fields docs/api.md lists for this route.',
+    status: 400,
+    expose: true,
+  },
+  PDK_HTTP_TOO_LARGE: {
+    message: 'request body is too large',
+    fix: 'Control-plane request bodies are limited to 64 KiB; send less.',
+    status: 413,
+    expose: true,
+  },
+  PDK_HTTP_LISTEN: {
+    message: 'control plane could not listen',
+    fix: 'Another process may hold the port: pass --port N with a free port, or stop the other process.',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUTH_REQUIRED: {
+    message: 'sign-in required: the session is missing, expired or revoked',
+    fix: 'Sign in again: open the console, or run `paddock login`.',
+    status: 401,
+    expose: true,
+  },
+  PDK_AUTH_FORBIDDEN: {
+    message: 'not allowed for this user',
+    fix: "Only the workspace's owner, a reviewer of the request or an administrator may do this; ask an administrator (identity.adminGroups) if you need access.",
+    status: 403,
+    expose: true,
+  },
+  PDK_AUTH_ORIGIN: {
+    message: 'cross-origin request refused',
+    fix: 'State-changing requests with the session cookie must come from the console itself (Origin equal to the public origin). Scripts and the CLI use a bearer token (`paddock login`).',
+    status: 403,
+    expose: true,
+  },
+  PDK_AUTH_LOGIN_FAILED: {
+    message: 'sign-in failed',
+    fix: 'Start the sign-in again from the console (or `paddock login`); if it keeps failing, the audit trail (session.login_failed) names the reason.',
+    status: 401,
+    expose: true,
+  },
+  PDK_AUTH_USER_DISABLED: {
+    message: 'user is disabled',
+    fix: 'An administrator disabled this user (at the identity provider or in Paddock); ask them to enable it again.',
+    status: 403,
+    expose: true,
+  },
+  PDK_AUTH_IDP_UNAVAILABLE: {
+    message: 'identity provider is not reachable',
+    fix: "Check spec.identity.issuer in paddock.yaml and that its /.well-known/openid-configuration answers from the control plane's host.",
+    status: 503,
+    expose: true,
+  },
+  PDK_AUTH_CONFIG: {
+    message: 'identity settings are incomplete',
+    fix: 'Set spec.identity in paddock.yaml (provider, issuer, clientId) and the environment variable clientSecretEnv names; see docs/identity.md.',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUTH_NOT_SIGNED_IN: {
+    message: 'not signed in to a control plane',
+    fix: 'Run `paddock login --server URL` first; the session is saved in $XDG_CONFIG_HOME/paddock/session.json.',
+    status: 401,
+    expose: true,
+  },
+  PDK_REVIEW_WEBHOOK_CONFIG: {
+    message: 'review webhook is misconfigured',
+    fix: 'Set the environment variable spec.reviews.webhook.urlEnv names to the webhook URL (https; plain http only to this machine), or remove spec.reviews.webhook.',
+    status: 500,
+    expose: false,
+  },
+  PDK_AUTH_SERVER_UNREACHABLE: {
+    message: 'control plane is not reachable',
+    fix: 'Check the --server URL (or the one saved by `paddock login`) and that `paddock up` is running there.',
+    status: 503,
+    expose: true,
+  },
+
+  // workspace lifecycle and the local provider
+  PDK_WORKSPACE_NOT_FOUND: {
+    message: 'workspace not found',
+    fix: 'Check the id with GET /api/workspaces; a decommissioned workspace keeps its record but no data.',
+    status: 404,
+    expose: true,
+  },
+  PDK_WORKSPACE_TRANSITION: {
+    message: 'the workspace cannot take this action in its current state',
+    fix: 'The message names the state and the action; see docs/workspaces.md for the allowed transitions (e.g. start a stopped workspace, rebuild a stopped or running one). A revoked workspace can only be decommissioned.',
+    status: 409,
+    expose: true,
+  },
+  PDK_WORKSPACE_PROVIDER: {
+    message: "the workspace's provider failed",
+    fix: "The message names the provider and the step. For the local provider, check the supervisor's log under DATA_DIR/workspaces/ID/supervisor.log and that Paddock runs as root; then retry the action.",
+    status: 502,
+    expose: false,
+  },
+
+  // workspace channel (the supervisor's outbound connection to the control plane)
+  PDK_CHANNEL_UNAUTHENTICATED: {
+    message: "the workspace's channel credential was refused",
+    fix: "The supervisor's identity is unknown, rotated away, revoked or expired, or its credential was replayed. Restart the workspace (it gets a fresh identity when started); a revoked workspace cannot reconnect.",
+    status: 401,
+    expose: true,
+  },
+  PDK_CHANNEL_NOT_CONNECTED: {
+    message: 'the workspace is not connected',
+    fix: 'Start the workspace and wait until it reports connected (GET /api/workspaces/ID); if it stays disconnected, check its supervisor log.',
+    status: 503,
+    expose: true,
+  },
+  PDK_CHANNEL_PROTOCOL: {
+    message: 'malformed or oversized channel frame',
+    fix: 'The peer broke the channel protocol (docs/workspaces.md); the connection was closed. Check that the supervisor and the control plane run the same Paddock version.',
+    status: 400,
+    expose: false,
+  },
+  PDK_CHANNEL_TERMINAL: {
+    message: 'the workspace could not open the terminal',
+    fix: "The message quotes the workspace's reason (sandbox setup, an unsupported mode); check the supervisor's log and run `paddock doctor` on the host.",
+    status: 502,
+    expose: true,
+  },
+
+  // access broker (terminals, recordings, `paddock connect`)
+  PDK_BROKER_REQUEST: {
+    message: 'invalid terminal request',
+    fix: 'Send cols and rows as integers within the documented bounds (docs/broker.md) and mode shell or ssh.',
+    status: 400,
+    expose: true,
+  },
+  PDK_BROKER_RECORDING: {
+    message: 'the terminal recording could not be written',
+    fix: "The terminal was refused or closed because it could not be recorded. Check that DATA_DIR/recordings exists, is owned by the control plane's user and has free space.",
+    status: 500,
+    expose: false,
+  },
+  PDK_BROKER_RECORDING_NOT_FOUND: {
+    message: 'recording not found',
+    fix: 'List the recordings with GET /api/recordings?workspace=ID and use an id from that list.',
+    status: 404,
+    expose: true,
+  },
+  PDK_CONNECT_REFUSED: {
+    message: 'the control plane refused the terminal',
+    fix: "The message gives the HTTP status and the server's reason; check the --server URL and that the workspace is yours and running (`paddock connect` with no workspace lists yours).",
+    status: 502,
+    expose: true,
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -56,6 +56,9 @@ describe('Authentication (3002)', () => {
     const revoked = sessionEvent({ ...base, event: 'session.revoked', reasonCode: 'admin_revoked' });
     assertValidOcsf(revoked);
     assert.deepEqual([revoked['action_id'], revoked['disposition_id']], [2, 24]);
+    const refreshed = sessionEvent({ ...base, event: 'session.refreshed' });
+    assertValidOcsf(refreshed);
+    assert.deepEqual([refreshed.activity_id, refreshed.type_uid, refreshed['status_id']], [99, 300299, 1]);
   });
 });
 

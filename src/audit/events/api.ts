@@ -61,6 +61,30 @@ export function mcpDecisionEvent(input: McpDecisionInput): OcsfEvent {
   });
 }
 
+export interface HarnessToolDecisionInput extends AgentContext, DecisionInput {
+  /** The tool as the harness names it, e.g. `TodoWrite`; null when the input named none. */
+  readonly tool: string | null;
+  /** The agent harness, e.g. `claude-code`; becomes api.service.name. */
+  readonly harness: string;
+}
+
+/**
+ * `tool.allowed` or `tool.denied`: a harness tool call the hook server decided itself that names
+ * no resource another class describes (a todo list, a web search, input it could not read).
+ * @example harnessToolEvent({ workspaceId, sessionId, decision: 'deny', reasonCode: 'tool_unsupported',
+ *   bundle, harness: 'claude-code', tool: 'NewTool' })
+ */
+export function harnessToolEvent(input: HarnessToolDecisionInput): OcsfEvent {
+  // A harness tool call is never held for review here; only exec calls are asked about.
+  const event = input.decision === 'allow' ? 'tool.allowed' : 'tool.denied';
+  return buildEvent(API_ACTIVITY, event, 99, input, {
+    activity_name: 'Tool Call',
+    api: { operation: input.tool ?? '(unknown)', service: { name: input.harness } },
+    src_endpoint: sandboxEndpoint(input.workspaceId),
+    ...decisionFields({ ...input, decision: input.decision === 'allow' ? 'allow' : 'deny' }),
+  });
+}
+
 interface ReviewCommon extends AuditContext {
   /** The review request's id; also the default correlation uid, shared with the `*.review_requested` event. */
   readonly reviewId: string;

@@ -10,7 +10,8 @@ export type SessionEventName =
   | 'session.login_failed'
   | 'session.logout'
   | 'session.expired'
-  | 'session.revoked';
+  | 'session.revoked'
+  | 'session.refreshed';
 
 export interface SessionEventInput extends AuditContext {
   readonly event: SessionEventName;
@@ -29,12 +30,14 @@ export interface SessionEventInput extends AuditContext {
   readonly reason?: string;
 }
 
-const ACTIVITY: Readonly<Record<SessionEventName, 1 | 2>> = {
+const ACTIVITY: Readonly<Record<SessionEventName, 1 | 2 | 99>> = {
   'session.login': 1,
   'session.login_failed': 1,
   'session.logout': 2,
   'session.expired': 2,
   'session.revoked': 2,
+  // OCSF has no refresh activity: Other, with the event code naming it.
+  'session.refreshed': 99,
 };
 
 /**

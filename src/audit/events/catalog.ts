@@ -26,6 +26,11 @@ export const AUDIT_EVENTS = {
   'session.logout': { classUid: 3002, activities: [2], when: 'a user signed out' },
   'session.expired': { classUid: 3002, activities: [2], when: 'a session reached its lifetime' },
   'session.revoked': { classUid: 3002, activities: [2], when: 'a session was revoked before it expired' },
+  'session.refreshed': {
+    classUid: 3002,
+    activities: [99],
+    when: "a session's identity was re-checked with the identity provider (token refresh)",
+  },
 
   'egress.allowed': { classUid: 4001, activities: [1], when: 'the egress gateway opened a connection' },
   'egress.denied': { classUid: 4001, activities: [5], when: 'the egress gateway refused a connection' },
@@ -67,6 +72,16 @@ export const AUDIT_EVENTS = {
     activities: API_OPERATIONS,
     when: 'a tool call was held for review',
   },
+  'tool.allowed': {
+    classUid: 6003,
+    activities: [99],
+    when: 'the hook server allowed a harness tool call that touches no file, command, URL or MCP tool',
+  },
+  'tool.denied': {
+    classUid: 6003,
+    activities: [99],
+    when: 'the hook server refused a harness tool call it could not read, check or map',
+  },
   'review.approved': { classUid: 6003, activities: [3], when: 'a reviewer approved a held action' },
   'review.rejected': { classUid: 6003, activities: [3], when: 'a reviewer rejected a held action' },
   'review.expired': { classUid: 6003, activities: [3], when: 'a review timed out and its onTimeout applied' },
@@ -91,6 +106,33 @@ export const AUDIT_EVENTS = {
     classUid: 6002,
     activities: [8],
     when: 'a supervisor refused a bundle (kept the last good)',
+  },
+
+  'terminal.attached': {
+    classUid: 6001,
+    activities: [99],
+    when: "the access broker attached a user to their workspace's terminal",
+  },
+  'terminal.denied': {
+    classUid: 6001,
+    activities: [99],
+    when: 'the access broker refused a terminal attach',
+  },
+  'terminal.revoked': {
+    classUid: 6001,
+    activities: [99],
+    when: 'a live terminal was closed because its session ended or was revoked',
+  },
+  'terminal.recorded': {
+    classUid: 1001,
+    activities: [1],
+    when: 'a terminal closed and its recording was sealed (SHA-256)',
+  },
+
+  'audit.rotated': {
+    classUid: 1008,
+    activities: [5],
+    when: 'an audit sink rotated its JSON-lines file (renamed aside, a new file begun)',
   },
 
   'finding.created': { classUid: 2004, activities: [1], when: 'Paddock detected suspicious agent behaviour' },

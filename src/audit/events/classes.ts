@@ -49,6 +49,15 @@ export const PROCESS_ACTIVITY: OcsfClassSpec = {
   profiled: SECURITY_CONTROL,
 };
 
+export const EVENT_LOG_ACTIVITY: OcsfClassSpec = {
+  uid: 1008,
+  caption: 'Event Log Activity',
+  categoryUid: 1,
+  categoryCaption: 'System Activity',
+  activities: { 5: 'Rotate' },
+  profiled: SECURITY_CONTROL,
+};
+
 export const DETECTION_FINDING: OcsfClassSpec = {
   uid: 2004,
   caption: 'Detection Finding',
@@ -64,7 +73,7 @@ export const AUTHENTICATION: OcsfClassSpec = {
   caption: 'Authentication',
   categoryUid: 3,
   categoryCaption: 'Identity & Access Management',
-  activities: { 1: 'Logon', 2: 'Logoff' },
+  activities: { 1: 'Logon', 2: 'Logoff', 99: 'Other' },
   // The IAM category takes actor out of the host profile; device stays in it.
   profiled: { ...SECURITY_CONTROL, device: 'host' },
 };
@@ -117,16 +126,27 @@ export const API_ACTIVITY: OcsfClassSpec = {
   profiled: { ...SECURITY_CONTROL, device: 'host' },
 };
 
+export const WEB_RESOURCES_ACTIVITY: OcsfClassSpec = {
+  uid: 6001,
+  caption: 'Web Resources Activity',
+  categoryUid: 6,
+  categoryCaption: 'Application Activity',
+  activities: { 99: 'Other' },
+  profiled: { ...SECURITY_CONTROL, ...HOST_ACTOR_AND_DEVICE },
+};
+
 /** Every class Paddock emits, by class_uid. @example OCSF_CLASSES[4002].activities[6] // 'Post' */
 export const OCSF_CLASSES: Readonly<Record<number, OcsfClassSpec>> = Object.fromEntries(
   [
     FILE_SYSTEM_ACTIVITY,
     PROCESS_ACTIVITY,
+    EVENT_LOG_ACTIVITY,
     DETECTION_FINDING,
     AUTHENTICATION,
     NETWORK_ACTIVITY,
     HTTP_ACTIVITY,
     APPLICATION_LIFECYCLE,
     API_ACTIVITY,
+    WEB_RESOURCES_ACTIVITY,
   ].map((spec) => [spec.uid, spec]),
 );

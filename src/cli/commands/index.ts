@@ -30,6 +30,36 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./run.ts')).runCommand,
   },
   {
+    name: 'connect',
+    summary: 'attach this terminal to a shell in your workspace (or relay SSH with --stdio)',
+    usage: '[--server URL] [--stdio] [WORKSPACE]',
+    load: async () => (await import('./connect.ts')).connectCommand,
+  },
+  {
+    name: 'login',
+    summary: 'sign the CLI in to a control plane (device flow)',
+    usage: '[--server URL] [--json]',
+    load: async () => (await import('./login.ts')).loginCommand,
+  },
+  {
+    name: 'logout',
+    summary: "end the CLI's control-plane session",
+    usage: '',
+    load: async () => (await import('./login.ts')).logoutCommand,
+  },
+  {
+    name: 'session list',
+    summary: 'list active control-plane sessions (yours; an admin sees all)',
+    usage: '[--server URL] [--json]',
+    load: async () => (await import('./session.ts')).sessionListCommand,
+  },
+  {
+    name: 'session revoke',
+    summary: "revoke a control-plane session, or all of a user's",
+    usage: 'SESSION_ID | --user EMAIL [--server URL]',
+    load: async () => (await import('./session.ts')).sessionRevokeCommand,
+  },
+  {
     name: 'doctor',
     summary: 'check the kernel and host features the agent sandbox needs',
     usage: '[--json]',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../../core/clock.ts';
+import { compileRedactPattern } from '../../core/redact.ts';
 
 // Building blocks shared by every desired-state kind. Every object is strict
 // (unknown keys are errors) and every field carries a description, which
@@ -81,11 +82,8 @@ export const urlPathGlob = z
   )
   .describe('A URL path glob: "*" matches within one segment, "**" matches any number of segments.');
 
-/** Regular expressions in the RE2-like form operators write, e.g. "(?i)password". */
-export function compileRedactPattern(source: string): RegExp {
-  const insensitive = source.startsWith('(?i)');
-  return new RegExp(insensitive ? source.slice(4) : source, insensitive ? 'giu' : 'gu');
-}
+/** Regular expressions in the RE2-like form operators write, e.g. "(?i)password" (compiled in core). */
+export { compileRedactPattern };
 
 export const redactPattern = z
   .string()
