@@ -35,6 +35,12 @@ export const ERRORS = {
     status: 400,
     expose: true,
   },
+  PDK_UP_CHECK: {
+    message: 'paddock up --check found a part that did not come up',
+    fix: 'The message names the part; the supervisor log is under DATA_DIR/workspaces/ID/supervisor.log, and `npx paddock doctor` checks the sandbox.',
+    status: 500,
+    expose: false,
+  },
   PDK_CLI_UNKNOWN_COMMAND: {
     message: 'unknown command',
     fix: 'Run `paddock --help` for the list of commands.',
@@ -617,6 +623,12 @@ export const ERRORS = {
     message: 'the workspace could not open the terminal',
     fix: "The message quotes the workspace's reason (sandbox setup, an unsupported mode); check the supervisor's log and run `paddock doctor` on the host.",
     status: 502,
+    expose: true,
+  },
+  PDK_CHANNEL_REVIEW: {
+    message: "the control plane's review queue did not answer: the review-gated call is refused",
+    fix: "A workspace holds review-gated calls in the control plane's queue over its channel: check that the control plane runs with a review queue and the workspace is connected (its `connected` field), read the supervisor's log for the reason, then retry the call.",
+    status: 503,
     expose: true,
   },
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
 import { openStore, type Store } from '../../../src/controlplane/index.ts';
 import { type ControlPlaneServer, createControlPlaneServer } from '../../../src/controlplane/http/server.ts';
+import { RecentActivity } from '../../../src/controlplane/activity/recent-activity.ts';
+import { wireWorkspaces } from '../../../src/controlplane/local-control-plane.ts';
 import type { Clock } from '../../../src/core/clock.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
 
@@ -34,6 +38,8 @@ export interface Harness {
   readonly store: Store;
   readonly origin: string;
   readonly events: Record<string, unknown>[];
+  /** The workspace routes' data directory (recordings live in DATA_DIR/recordings). */
+  readonly dataDir: string;
   /** event_code (and status_code) of every audit event so far. */
   codes(): string[];
   close(): Promise<void>;
@@ -69,6 +75,21 @@ export async function startHarness(options: {
     await store.close();
     throw error;
   });
+  // The workspace routes as `paddock up` mounts them (channel, local provider, lifecycle,
+  // broker), over a data directory of the test's own: the matrix must see every route.
+  const dataDir = mkdtempSync(join(tmpdir(), 'paddock-http-'));
+  const workspaces = await wireWorkspaces({
+    server,
+    store,
+    state: options.state ?? (await exampleState()),
+    configDir: EXAMPLE_PLATFORM,
+    dataDir,
+    audit: async (event) => {
+      assertValidOcsf(event);
+      events.push(event);
+    },
+    activity: new RecentActivity(),
+  });
   return {
     server,
     store,
@@ -79,9 +100,12 @@ export async function startHarness(options: {
         const code = (event['metadata'] as { event_code: string }).event_code;
         return event['status_code'] ? `${code} ${String(event['status_code'])}` : code;
       }),
+    dataDir,
     async close() {
+      await workspaces.close();
       await server.close();
       await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

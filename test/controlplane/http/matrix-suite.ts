@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StoreBackend } from '../store-suite.ts';
 import { heldCall } from '../review-queue-fixtures.ts';
@@ -49,8 +50,28 @@ const SIGNED_IN = (status: number) => ({ ...ALL(status), anonymous: 401 });
 // requester 403 (self-approval), an admin who is no reviewer 403.
 const ANSWER = { anonymous: 401, other: 404, owner: 403, reviewer: 200, admin: 403 };
 
+// A workspace, its activity and its recordings: the owner and administrators; anyone else is
+// refused before the handler runs (403), or told the recording does not exist (404).
+const WORKSPACE = { anonymous: 401, other: 403, owner: 200, reviewer: 403, admin: 200 };
+const RECORDING = { anonymous: 401, other: 404, owner: 200, reviewer: 404, admin: 200 };
+const RECORDING_ID = '0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
 /** Keys are `METHOD path-pattern`, exactly as the route table has them. */
 export const MATRIX: Readonly<Record<string, Row>> = {
+  'GET /api/workspaces': { path: () => '/api/workspaces', expect: SIGNED_IN(200) },
+  'GET /api/workspaces/:workspaceId': { path: () => '/api/workspaces/ws-alice', expect: WORKSPACE },
+  // An action no workspace has: access is decided first (401/403), then the handler's 404.
+  'POST /api/workspaces/:workspaceId/actions/:action': {
+    path: () => '/api/workspaces/ws-alice/actions/explode',
+    body: {},
+    expect: { anonymous: 401, other: 403, owner: 404, reviewer: 403, admin: 404 },
+  },
+  'GET /api/workspaces/:workspaceId/activity': {
+    path: () => '/api/workspaces/ws-alice/activity',
+    expect: WORKSPACE,
+  },
+  'GET /api/recordings': { path: () => '/api/recordings', expect: SIGNED_IN(200) },
+  'GET /api/recordings/:recordingId': { path: () => `/api/recordings/${RECORDING_ID}`, expect: RECORDING },
   'GET /auth/login': { path: () => '/auth/login?return=/x', expect: ALL(302) },
   'GET /auth/callback': { path: () => '/auth/callback?code=x&state=y', expect: ALL(302) },
   'POST /auth/logout': { path: () => '/auth/logout', expect: SIGNED_IN(204), destructive: true },
@@ -101,6 +122,26 @@ export function describeMatrix(name: string, backend: StoreBackend): void {
         provider: 'local',
         state: 'running',
       });
+      // A sealed recording of the owner's terminal, as the broker leaves one.
+      const recordings = join(h.dataDir, 'recordings');
+      mkdirSync(recordings, { recursive: true, mode: 0o700 });
+      const cast = '{"version":2,"width":80,"height":24}\n[0.1,"o","hi"]\n';
+      writeFileSync(join(recordings, `${RECORDING_ID}.cast`), cast, { mode: 0o600 });
+      writeFileSync(
+        join(recordings, `${RECORDING_ID}.json`),
+        JSON.stringify({
+          id: RECORDING_ID,
+          workspaceId: 'ws-alice',
+          userId: EMAIL.owner,
+          sessionId: 'matrix',
+          cols: 80,
+          rows: 24,
+          startedAt: Date.now() - 1000,
+          endedAt: Date.now(),
+          sizeBytes: cast.length,
+        }),
+        { mode: 0o600 },
+      );
     });
     after(() => h?.close());
 
@@ -138,8 +179,8 @@ export function describeMatrix(name: string, backend: StoreBackend): void {
         .sort();
       assert.deepEqual(Object.keys(MATRIX).sort(), routes);
       assert.deepEqual(
-        h.server.upgradeRoutes().map((route) => route.path),
-        [],
+        h.server.upgradeRoutes().map((route) => `${route.path} ${route.access}`),
+        ['/api/workspaces/:workspaceId/terminal owner'],
       );
     });
 

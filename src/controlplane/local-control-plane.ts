@@ -1,0 +1,215 @@
+import { join, resolve } from 'node:path';
+import { AuditChainWriter, type OcsfEvent } from '../audit/index.ts';
+import type { DesiredState } from '../config/index.ts';
+import { PaddockError } from '../core/errors.ts';
+import { LocalProvider } from '../providers/index.ts';
+import { RecentActivity } from './activity/recent-activity.ts';
+import { createTerminalBroker, type TerminalBroker } from './broker/terminal-broker.ts';
+import { ChannelServer } from './channel/channel-server.ts';
+import { IdentityRegistry } from './channel/identity-registry.ts';
+import { type ControlPlaneServer, createControlPlaneServer } from './http/server.ts';
+import { terminalRoute, workspaceRoutes } from './http/workspace-routes.ts';
+import { bootstrapLocal, type LocalBootstrapResult } from './local-bootstrap.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store, WorkspaceRecord } from './store/store.ts';
+import { WorkspaceLifecycle } from './workspaces/index.ts';
+
+// The whole control plane on one machine, as `paddock up` runs it: the store and audit log
+// under the data directory, the HTTP server (SSO through the embedded IdP, API, console), the
+// channel supervisors dial, the local provider with one supervisor per workspace, the
+// lifecycle, and the broker's terminals. Each part is its own module; this file only wires
+// them, in the order they depend on each other, and takes them down in reverse.
+
+export interface LocalControlPlaneOptions {
+  readonly state: DesiredState;
+  /** The desired-state directory (supervisors read their blueprint from it). */
+  readonly configDir: string;
+  readonly dataDir: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  /** The built console; without it only the API answers. */
+  readonly consoleDir?: string;
+  /** Start the demo workspace and wait for its supervisor to dial in. Default true. */
+  readonly startDemoWorkspace?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface LocalControlPlane {
+  readonly server: ControlPlaneServer;
+  readonly store: Store;
+  readonly lifecycle: WorkspaceLifecycle;
+  readonly broker: TerminalBroker;
+  readonly channel: ChannelServer;
+  readonly bootstrap: LocalBootstrapResult;
+  /** Where the control plane's hash-chained audit log is. */
+  readonly auditLog: string;
+  close(): Promise<void>;
+}
+
+/** How long `paddock up` waits for the demo workspace's supervisor to dial in. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The blueprint a workspace's supervisor enforces: the first its owner's assignment lists. */
+export function blueprintForOwner(
+  state: DesiredState,
+  workspace: WorkspaceRecord,
+  groups: readonly string[],
+) {
+  const assignments = state.assignments?.value.spec.assignments ?? [];
+  const match = assignments.find(
+    (a) =>
+      a.profile === workspace.profile &&
+      (a.users.includes(workspace.owner) || a.groups.some((group) => groups.includes(group))),
+  );
+  const blueprint = match?.blueprints[0];
+  if (!blueprint)
+    throw new PaddockError(
+      'PDK_WORKSPACE_PROVIDER',
+      `no assignment gives ${workspace.owner} a blueprint with profile ${workspace.profile}`,
+    );
+  return blueprint;
+}
+
+export interface WorkspaceParts {
+  readonly lifecycle: WorkspaceLifecycle;
+  readonly broker: TerminalBroker;
+  readonly channel: ChannelServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything behind the workspace routes, mounted on `server`: the channel supervisors dial
+ * (a unix socket under the data directory), the local provider, the lifecycle, the terminal
+ * broker with its recordings, and the routes themselves.
+ */
+export async function wireWorkspaces(parts: {
+  readonly server: ControlPlaneServer;
+  readonly store: Store;
+  readonly state: DesiredState;
+  readonly configDir: string;
+  readonly dataDir: string;
+  readonly audit: (event: OcsfEvent) => Promise<unknown>;
+  readonly activity: RecentActivity;
+}): Promise<WorkspaceParts> {
+  const { server, store, state, dataDir, audit } = parts;
+  const recordingsDir = join(dataDir, 'recordings');
+  const broker = createTerminalBroker({
+    recordingsDir,
+    audit,
+    allowedOrigins: [server.publicOrigin],
+    sessionActive: (sessionId) => server.sessions.isActive(sessionId),
+  });
+  server.sessions.onSessionEnded((sessionId, reason) => {
+    void broker.closeSessionTerminals(sessionId, reason);
+  });
+  const identities = new IdentityRegistry({ file: join(dataDir, 'channel-identities.json') });
+  const channel = await ChannelServer.start({
+    registry: identities,
+    listen: { path: join(dataDir, 'channel.sock') },
+  });
+  const provider = new LocalProvider({ dataDir, audit });
+  const lifecycle = new WorkspaceLifecycle({
+    store,
+    channel,
+    identities,
+    providers: new Map([['local', provider]]),
+    configDir: resolve(parts.configDir),
+    blueprintFor: (workspace) => {
+      const owner = state.platform?.value.spec.identity.demoUsers.find(
+        (user) => user.email === workspace.owner,
+      );
+      return blueprintForOwner(state, workspace, owner?.groups ?? []);
+    },
+    audit,
+    revokeHooks: {
+      endSessions: (userId) => server.sessions.revokeUser(userId, 'workspace revoked'),
+      closeTerminals: async (workspaceId) => {
+        for (const live of broker.listLiveTerminals())
+          if (live.workspaceId === workspaceId)
+            await broker.closeSessionTerminals(live.sessionId, 'workspace revoked');
+      },
+    },
+  });
+  server.registerRoutes(workspaceRoutes({ store, lifecycle, activity: parts.activity, recordingsDir }));
+  server.registerUpgrade(terminalRoute({ broker, channel, sessions: server.sessions }));
+  return {
+    lifecycle,
+    broker,
+    channel,
+    async close() {
+      await broker.close();
+      await provider.close();
+      await channel.close();
+    },
+  };
+}
+
+export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
+  const dataDir = resolve(options.dataDir);
+  const bootstrap = await bootstrapLocal({ state: options.state, dataDir });
+  const undo: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const step of undo.splice(0).reverse()) await step().catch(() => {});
+  };
+  try {
+    const store = await openStore({ url: bootstrap.storeUrl });
+    undo.push(() => store.close());
+    const writer = await AuditChainWriter.open(bootstrap.auditLog);
+    undo.push(() => writer.close());
+    const activity = new RecentActivity();
+    const audit = async (event: OcsfEvent | Record<string, unknown>) => {
+      const record = await writer.append(event);
+      activity.record(event as OcsfEvent);
+      return record;
+    };
+
+    const server = await createControlPlaneServer({
+      store,
+      state: options.state,
+      dataDir,
+      audit,
+      host: options.host,
+      port: options.port,
+      consoleDir: options.consoleDir,
+      env: options.env,
+    });
+    undo.push(() => server.close());
+
+    const workspaces = await wireWorkspaces({
+      server,
+      store,
+      state: options.state,
+      configDir: options.configDir,
+      dataDir,
+      audit,
+      activity,
+    });
+    undo.push(() => workspaces.close());
+    const { lifecycle, broker, channel } = workspaces;
+
+    await lifecycle.resume();
+    const demo = bootstrap.workspace;
+    if (demo && options.startDemoWorkspace !== false) {
+      const current = await lifecycle.get(demo.id);
+      if (current.state === 'created' || current.state === 'stopped')
+        await lifecycle.start(demo.owner, demo.id);
+      await channel.waitForConnection(demo.id, CONNECT_TIMEOUT_MS);
+    }
+
+    return {
+      server,
+      store,
+      lifecycle,
+      broker,
+      channel,
+      bootstrap,
+      auditLog: bootstrap.auditLog,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
