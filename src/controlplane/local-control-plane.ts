@@ -108,6 +108,8 @@ export async function wireWorkspaces(parts: {
   const channel = await ChannelServer.start({
     registry: identities,
     listen: { path: join(dataDir, 'channel.sock') },
+    // Calls a workspace's decision point, hooks or gateway hold wait in the server's queue.
+    reviews: server.reviews,
   });
   const provider = new LocalProvider({ dataDir, audit });
   const lifecycle = new WorkspaceLifecycle({

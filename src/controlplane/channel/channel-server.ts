@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import { CHANNEL_PATH, CLOSE, HEARTBEAT_MS, MAX_FRAME_BYTES } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
+import type { ReviewGate } from '../../policy/index.ts';
 import type { Terminal, TerminalOpenOptions, TerminalTarget } from '../broker/terminal-target.ts';
 import { CredentialVerifier } from './credential-verifier.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
@@ -28,6 +29,11 @@ export interface ChannelServerOptions {
   readonly listen?: ChannelListen;
   /** Default HEARTBEAT_MS. */
   readonly heartbeatMs?: number;
+  /**
+   * Where workspaces' review-gated calls are held: the control plane's one ReviewQueue
+   * (`server.reviews`). Default none: a workspace's review requests are refused (its calls denied).
+   */
+  readonly reviews?: ReviewGate;
   readonly now?: () => number;
   readonly onConnected?: (workspaceId: string) => void;
   readonly onDisconnected?: (workspaceId: string, code: number, reason: string) => void;
@@ -181,6 +187,7 @@ export class ChannelServer {
             kid: credential.kid,
             registry: this.#options.registry,
             heartbeatMs: this.#options.heartbeatMs ?? HEARTBEAT_MS,
+            ...(this.#options.reviews ? { reviews: this.#options.reviews } : {}),
             onReady: (ready) => this.#onReady(ready),
             onClosed: (closed, code, reason) => this.#onClosed(closed, code, reason),
           });

@@ -7,12 +7,14 @@ import {
   decodeMessage,
   encodeMessage,
   keyId,
+  MAX_PENDING_REVIEWS,
   MAX_STREAMS,
   type SupervisorMessage,
   supervisorMessage,
 } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
+import type { GateDecision, HeldCall, ReviewGate } from '../../policy/index.ts';
 import type { Terminal, TerminalOpenOptions } from '../broker/terminal-target.ts';
 import { ChannelTerminal } from './channel-terminal.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
@@ -33,6 +35,8 @@ export interface ConnectionOptions {
   readonly kid: string;
   readonly registry: IdentityRegistry;
   readonly heartbeatMs: number;
+  /** The review queue held calls go to (the control plane's one ReviewQueue). Default none: every review request is refused. */
+  readonly reviews?: ReviewGate;
   readonly onReady: (connection: WorkspaceConnection) => void;
   readonly onClosed: (connection: WorkspaceConnection, code: number, reason: string) => void;
 }
@@ -59,6 +63,10 @@ export class WorkspaceConnection {
   #closed = false;
   #lastSeen = Date.now();
   #timers: NodeJS.Timeout[] = [];
+  /** Users this connection opened terminals for: the only requesters its held calls may name. */
+  readonly #terminalUsers = new Set<string>();
+  /** Review requests waiting for the queue's answer. */
+  readonly #reviewsInFlight = new Set<number>();
   #rotation: { resolve: (message: Extract<SupervisorMessage, { t: 'rotate_proposal' }>) => void } | undefined;
 
   constructor(options: ConnectionOptions) {
@@ -134,6 +142,7 @@ export class WorkspaceConnection {
         this.#send({ t: 'close', stream });
       }, OPEN_TIMEOUT_MS);
       this.#pending.set(stream, { terminal, resolve, reject, timer });
+      this.#terminalUsers.add(options.userId);
       this.#send({
         t: 'open',
         stream,
@@ -290,6 +299,63 @@ export class WorkspaceConnection {
           throw new PaddockError('PDK_CHANNEL_PROTOCOL', 'rotation proposal nobody asked for');
         this.#rotation.resolve(message);
         return;
+      case 'review_request':
+        if (this.#reviewsInFlight.has(message.requestId))
+          throw new PaddockError('PDK_CHANNEL_PROTOCOL', `review request ${message.requestId} is in flight`);
+        void this.#review(message);
+        return;
+    }
+  }
+
+  /**
+   * Holds the call in the review queue and answers. The call is refused (review_failed) unless
+   * it is this workspace's and names a user this connection opened a terminal for: the
+   * supervisor cannot file reviews for another workspace or in another person's name.
+   */
+  async #review(message: Extract<SupervisorMessage, { t: 'review_request' }>): Promise<void> {
+    const { requestId, call } = message;
+    const refuse = (why: string) =>
+      this.#send({ t: 'review_failed', requestId, message: why.slice(0, 1000) });
+    const gate = this.#options.reviews;
+    if (!gate) return refuse('this control plane has no review queue: the call is refused');
+    if (call.workspaceId !== this.workspaceId) {
+      log.warn(
+        { workspace: this.workspaceId, claimed: call.workspaceId },
+        'supervisor filed a review for another workspace',
+      );
+      return refuse(`workspace ${this.workspaceId} cannot file reviews for another workspace`);
+    }
+    if (!this.#terminalUsers.has(call.requester.id)) {
+      log.warn(
+        { workspace: this.workspaceId, requester: call.requester.id },
+        'supervisor filed a review for a user without a terminal',
+      );
+      return refuse(`no terminal of ${call.requester.id} was opened in workspace ${this.workspaceId}`);
+    }
+    if (this.#reviewsInFlight.size >= MAX_PENDING_REVIEWS)
+      return refuse(
+        `workspace ${this.workspaceId} has ${MAX_PENDING_REVIEWS} reviews in flight: retry shortly`,
+      );
+    this.#reviewsInFlight.add(requestId);
+    // The supervisor audits the enforcement point's own decision event: the steps go back to it.
+    const steps: Omit<GateDecision, 'correlationUid'>[] = [];
+    const held: HeldCall = {
+      ...call,
+      workspaceId: this.workspaceId,
+      decisionEvent: ({ correlationUid: _id, ...step }) => {
+        steps.push(step);
+        return undefined;
+      },
+    };
+    try {
+      const answer = await gate.request(held);
+      this.#send({ t: 'review_answer', requestId, answer, steps: steps.slice(-4) });
+    } catch (error) {
+      log.warn({ workspace: this.workspaceId, error: (error as Error).message }, 'review request failed');
+      const code = error instanceof PaddockError ? `${error.code}: ` : '';
+      refuse(`${code}${(error as Error).message}`);
+    } finally {
+      this.#reviewsInFlight.delete(requestId);
     }
   }
 

@@ -31,8 +31,70 @@ export const CLOSE = {
 } as const;
 
 const streamId = z.int().min(1).max(0xffff_ffff);
+/** A review request's number, chosen by the supervisor; echoed in the answer. */
+const reviewRequestId = z.int().min(1).max(0xffff_ffff);
+/** Review requests one connection may have waiting for an answer at once. */
+export const MAX_PENDING_REVIEWS = 32;
 const dimension = z.int().min(1).max(1000);
 const text = (max: number) => z.string().min(1).max(max);
+
+const name = text(256);
+/** JSON data of at most `max` characters once serialised (arguments, context). */
+const jsonData = (max: number) =>
+  z
+    .json()
+    .refine((value) => JSON.stringify(value).length <= max, `must be JSON of at most ${max} characters`);
+
+/**
+ * A call the supervisor's PDP answered `review` (policy's HeldCall as data: no decisionEvent,
+ * which stays with the supervisor). The control plane only accepts it for the connection's own
+ * workspace and a user it opened a terminal for.
+ */
+export const heldCallMessage = z.strictObject({
+  requester: z.strictObject({ id: text(320) }),
+  workspaceId: text(128),
+  sessionId: text(128),
+  harness: text(64).optional(),
+  blueprint: z.strictObject({ name, version: name }),
+  bundle: z.strictObject({ id: name, version: name }),
+  action: text(64),
+  resource: text(8192),
+  tool: text(512),
+  arguments: jsonData(128 * 1024).optional(),
+  ruleIds: z.array(text(256)).max(64),
+  gate: z.strictObject({
+    reviewers: z.array(text(320)).max(64),
+    minApprovals: z.int().min(1).max(10),
+    timeout: text(32),
+    onTimeout: z.enum(['deny', 'allow']),
+  }),
+  logging: z
+    .strictObject({
+      toolArguments: z.enum(['full', 'redacted', 'none']),
+      redact: z.array(text(1024)).max(64),
+    })
+    .optional(),
+  context: z.record(text(128), jsonData(32 * 1024)).optional(),
+});
+
+/** The review queue's answer (policy's GateAnswer). */
+export const gateAnswerMessage = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('approved'), reviewId: text(128), message: text(4000) }),
+  z.strictObject({
+    status: z.literal('pending'),
+    reviewId: text(128),
+    message: text(4000),
+    expiresAt: z.iso.datetime(),
+  }),
+  z.strictObject({ status: z.literal('denied'), reviewId: text(128), message: text(4000) }),
+]);
+
+/** One gate step the queue decided (policy's GateDecision without the review id, which the answer has). */
+export const gateStepMessage = z.strictObject({
+  decision: z.enum(['allow', 'deny', 'review']),
+  reasonCode: text(64),
+  reason: text(4000),
+});
 
 /** Messages the supervisor sends. */
 export const supervisorMessage = z.discriminatedUnion('t', [
@@ -58,6 +120,8 @@ export const supervisorMessage = z.discriminatedUnion('t', [
   }),
   /** The supervisor's answer to `rotate`: the public half of the key pair it generated. */
   z.strictObject({ t: z.literal('rotate_proposal'), kid: text(128), publicKey: text(4096) }),
+  /** A call to hold in the control plane's review queue. */
+  z.strictObject({ t: z.literal('review_request'), requestId: reviewRequestId, call: heldCallMessage }),
 ]);
 
 /** Messages the control plane sends. */
@@ -81,10 +145,22 @@ export const controlPlaneMessage = z.discriminatedUnion('t', [
   }),
   z.strictObject({ t: z.literal('rotate') }),
   z.strictObject({ t: z.literal('rotate_commit'), kid: text(128) }),
+  /** The queue's answer to `review_request`, with the gate steps the supervisor audits. */
+  z.strictObject({
+    t: z.literal('review_answer'),
+    requestId: reviewRequestId,
+    answer: gateAnswerMessage,
+    steps: z.array(gateStepMessage).max(4),
+  }),
+  /** The request was refused (not this workspace's, a bad call, the queue failed): fail closed. */
+  z.strictObject({ t: z.literal('review_failed'), requestId: reviewRequestId, message: text(1000) }),
 ]);
 
 export type SupervisorMessage = z.infer<typeof supervisorMessage>;
 export type ControlPlaneMessage = z.infer<typeof controlPlaneMessage>;
+export type HeldCallMessage = z.infer<typeof heldCallMessage>;
+export type GateAnswerMessage = z.infer<typeof gateAnswerMessage>;
+export type GateStepMessage = z.infer<typeof gateStepMessage>;
 
 function protocolError(message: string): PaddockError {
   return new PaddockError('PDK_CHANNEL_PROTOCOL', message);

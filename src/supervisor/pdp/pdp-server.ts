@@ -2,7 +2,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { OcsfEvent } from '../../audit/index.ts';
-import { createLogger, PaddockError } from '../../core/index.ts';
+import { createLogger, isPaddockError, PaddockError } from '../../core/index.ts';
 import type { DecisionPoint, DecisionRequest, PolicyDecision, PolicyPrincipal } from '../../policy/index.ts';
 import { type PdpAuditContext, pdpDecisionEvent, type Redact } from './decision-events.ts';
 import { gateDecision, heldCallFor, type PdpReviewOptions, type ReviewAnswer } from './pdp-review.ts';
@@ -112,11 +112,11 @@ export async function startPdpServer(options: PdpServerOptions): Promise<PdpServ
       gated = gateDecision(decision, await review.gate.request(call));
     } catch (error) {
       log.error({ error: (error as Error).message }, 'review gate failed');
-      return answer(
-        id,
-        fields,
-        refusal('review_unavailable', 'the review queue failed; the call is refused'),
-      );
+      // A workspace's gate says why the control plane did not answer; a store's error stays in the log.
+      const why = isPaddockError(error, 'PDK_CHANNEL_REVIEW')
+        ? error.message
+        : 'the review queue failed; the call is refused';
+      return answer(id, fields, refusal('review_unavailable', why));
     }
     return answer(id, fields, gated.decision, undefined, gated.review);
   };

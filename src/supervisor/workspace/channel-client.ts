@@ -48,8 +48,14 @@ export interface ChannelClientOptions {
   readonly identityFile: string;
   readonly openTerminal: (request: TerminalRequest) => Promise<WorkspaceTerminal>;
   readonly onConnected?: () => void;
+  /** The connection is gone (it may be redialled): answers in flight will not come. */
+  readonly onDisconnected?: () => void;
   readonly onRevoked?: () => void;
+  /** The control plane's answers to review requests (ChannelReviewGate). */
+  readonly onReviewAnswer?: (message: ReviewAnswerMessage) => void;
 }
+
+export type ReviewAnswerMessage = Extract<ControlPlaneMessage, { t: 'review_answer' | 'review_failed' }>;
 
 interface Stream {
   readonly id: number;
@@ -81,6 +87,13 @@ export class ChannelClient {
 
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** Sends a review request; false (nothing sent) while the channel is not connected. */
+  sendReviewRequest(message: Extract<SupervisorMessage, { t: 'review_request' }>): boolean {
+    if (!this.#connected || this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(encodeMessage(message));
+    return true;
   }
 
   start(): void {
@@ -165,6 +178,7 @@ export class ChannelClient {
       this.#connected = false;
       clearInterval(this.#heartbeat);
       this.#endStreams();
+      this.#options.onDisconnected?.();
       if (code === CLOSE.revoked) {
         log.warn({}, 'workspace revoked: the channel stays closed');
         this.#stopped = true;
@@ -226,6 +240,10 @@ export class ChannelClient {
         return;
       case 'rotate_commit':
         this.#commitRotation(message.kid);
+        return;
+      case 'review_answer':
+      case 'review_failed':
+        this.#options.onReviewAnswer?.(message);
         return;
     }
   }

@@ -4,6 +4,7 @@ import { AuditChainWriter, componentEvent, type OcsfEvent } from '../../audit/in
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { createLogger } from '../../core/log.ts';
 import { ChannelClient } from './channel-client.ts';
+import { ChannelReviewGate } from './channel-review-gate.ts';
 import { openSandboxTerminal, type WorkspaceTerminal } from './pty-terminal.ts';
 import { loadWorkspaceSandbox } from './workspace-sandbox.ts';
 
@@ -27,12 +28,18 @@ async function main(): Promise<number> {
   if (orphaned()) return 0;
   const writer = await AuditChainWriter.open(config.auditLog);
   const audit = (event: OcsfEvent) => writer.append(event);
-  const runFor = await loadWorkspaceSandbox(config, audit);
+  // Review-gated calls are held in the control plane's queue, asked over the channel.
+  let client: ChannelClient | undefined;
+  const reviews = new ChannelReviewGate({
+    send: (message) => client?.sendReviewRequest(message) ?? false,
+    audit,
+  });
+  const runFor = await loadWorkspaceSandbox(config, audit, reviews);
   const terminals = new Set<Promise<void>>();
   const live = new Set<WorkspaceTerminal>();
   let stopping = false;
 
-  const client = new ChannelClient({
+  client = new ChannelClient({
     url: config.channelUrl,
     workspaceId: config.workspaceId,
     identityFile: config.identityFile,
@@ -54,7 +61,10 @@ async function main(): Promise<number> {
       return terminal;
     },
     onRevoked: () => void stop(0),
+    onReviewAnswer: (message) => reviews.onAnswer(message),
+    onDisconnected: () => reviews.onDisconnected(),
   });
+  const channel = client;
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => {
@@ -63,7 +73,7 @@ async function main(): Promise<number> {
   async function stop(code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
-    client.stop();
+    channel.stop();
     for (const terminal of live) terminal.close();
     await Promise.race([
       Promise.all(terminals),
@@ -87,7 +97,7 @@ async function main(): Promise<number> {
       message: `workspace supervisor for ${config.workspaceId} started (pid ${process.pid})`,
     }),
   );
-  client.start();
+  channel.start();
   return done;
 }
 

@@ -1,8 +1,10 @@
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { OcsfEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { loadRepository, resolveBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
+import type { ReviewGate } from '../../policy/index.ts';
 import type { SandboxTerminalOptions } from './pty-terminal.ts';
 
 // What every terminal of a workspace runs under: the blueprint and profile the provider named,
@@ -20,6 +22,24 @@ const POLICY_ENTRIES = [
   'policies',
 ];
 
+/** Where `paddock-try` (asks the PDP socket about a call, docs/workspaces.md) appears in every terminal. */
+export const TRY_SCRIPT_SANDBOX_PATH = '/etc/paddock-try';
+const TRY_SCRIPT_SOURCE = new URL('./paddock-try.pl', import.meta.url).pathname;
+
+/**
+ * Copies `paddock-try` into the workspace's root-owned directory (beside its audit log; 0711 up
+ * to it, so the sandbox's uid can reach the bind source), read-only, and returns its host path.
+ */
+function installTryScript(config: WorkspaceSupervisorConfig): string {
+  const dir = join(dirname(config.auditLog), 'tools');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const path = join(dir, 'paddock-try');
+  copyFileSync(TRY_SCRIPT_SOURCE, path);
+  chmodSync(path, 0o555);
+  return path;
+}
+
 /** Environment the shell starts with (only terminal and locale variables pass into the sandbox). */
 const TERMINAL_ENV = { TERM: 'xterm-256color', LANG: 'C.UTF-8' } as const;
 
@@ -32,6 +52,8 @@ export type TerminalRunFor = (userId: string) => SandboxTerminalOptions['run'];
 export async function loadWorkspaceSandbox(
   config: WorkspaceSupervisorConfig,
   audit: (event: OcsfEvent) => Promise<unknown>,
+  /** Where review-gated calls are held (ChannelReviewGate: the control plane's queue). */
+  reviewGate?: ReviewGate,
 ): Promise<TerminalRunFor> {
   const loaded = await loadRepository(config.configDir);
   const resolved = resolveBlueprint(loaded.state, config.blueprint);
@@ -42,6 +64,7 @@ export async function loadWorkspaceSandbox(
       `profile "${config.profile}" not found in ${config.configDir}`,
     );
   const { limits, size } = profile.spec;
+  const tryScript = installTryScript(config);
   const { blueprint } = resolved;
   return (userId) => ({
     workdir: config.workdir,
@@ -55,11 +78,15 @@ export async function loadWorkspaceSandbox(
     },
     policyPaths: POLICY_ENTRIES.map((entry) => join(config.configDir, entry)),
     hostEnv: TERMINAL_ENV,
+    readOnlyBinds: [{ host: tryScript, dest: TRY_SCRIPT_SANDBOX_PATH }],
     resolved,
     policies: loaded.state.policies,
     user: userId,
     workspaceId: config.workspaceId,
     ...(config.stateDir ? { stateDir: config.stateDir } : {}),
+    // The PDP socket, hooks, MCP and egress gateways hold `review` decisions here, with the
+    // terminal's user as the requester, as `paddock run` does with its local queue.
+    ...(reviewGate ? { reviewGate } : {}),
     audit,
   });
 }

@@ -3,7 +3,6 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawn } from 'node-pty';
 import type { TerminalExit } from '../../../src/controlplane/broker/terminal-target.ts';
 import {
   CLOSE,
@@ -15,33 +14,14 @@ import {
 } from '../../../src/core/channel/index.ts';
 import { isPaddockError } from '../../../src/core/errors.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
-import type { WorkspaceTerminal } from '../../../src/supervisor/workspace/pty-terminal.ts';
 import { dial, dialAndHello, startChannel } from './channel-support.ts';
+import { plainPtyShell } from './plain-pty-shell.ts';
 import { collect } from './terminal-output.ts';
 
 // Terminal streams over a real channel: the supervisor's ChannelClient dials a real server,
 // and each terminal is a real shell on a real pty. Here the shell is NOT sandboxed (a plain
 // pty process, so these tests run fast and focus on the wire); the sandboxed shell is covered
 // end to end in test/supervisor/workspace/.
-
-function plainPtyShell(cols: number, rows: number): WorkspaceTerminal {
-  const pty = spawn('/bin/sh', [], { cols, rows, env: { PATH: '/usr/bin:/bin', PS1: '$ ' } });
-  const exits: ((end: { exitCode: number | null; signal: string | null }) => void)[] = [];
-  let ended: { exitCode: number | null; signal: string | null } | undefined;
-  pty.onExit(({ exitCode, signal }) => {
-    ended = { exitCode, signal: signal ? String(signal) : null };
-    for (const listener of exits) listener(ended);
-  });
-  return {
-    write: (data) => pty.write(Buffer.from(data).toString('utf8')),
-    resize: (c, r) => pty.resize(c, r),
-    close: () => pty.kill('SIGHUP'),
-    pause: () => pty.pause(),
-    resume: () => pty.resume(),
-    onData: (listener) => pty.onData((text) => listener(Buffer.from(text, 'utf8'))),
-    onExit: (listener) => (ended ? listener(ended) : exits.push(listener)),
-  };
-}
 
 describe('workspace channel terminal streams (plain pty shell, not sandboxed)', () => {
   let channel: Awaited<ReturnType<typeof startChannel>>;
