@@ -409,7 +409,7 @@ export const ERRORS = {
   },
   PDK_AUDIT_SINK_REJECTED: {
     message: 'audit sink rejected a batch',
-    fix: 'The collector refused the events for good (bad request, bad token, no permission). They are in the sink\'s dead-letter file: fix the sink\'s credentials or settings, then replay that file.',
+    fix: "The collector refused the events for good (bad request, bad token, no permission). They are in the sink's dead-letter file: fix the sink's credentials or settings, then replay that file.",
     status: 502,
     expose: false,
   },
@@ -629,6 +629,100 @@ export const ERRORS = {
     message: "the control plane's review queue did not answer: the review-gated call is refused",
     fix: "A workspace holds review-gated calls in the control plane's queue over its channel: check that the control plane runs with a review queue and the workspace is connected (its `connected` field), read the supervisor's log for the reason, then retry the call.",
     status: 503,
+    expose: true,
+  },
+
+  // policy releases (bundles, the TUF release repository, the supervisor's bundle verifier)
+  PDK_RELEASE_COMPILE: {
+    message: 'the desired-state repository could not be compiled at this commit',
+    fix: 'The message names the commit and the problem: check that the commit exists in the repository (`git rev-parse COMMIT`) and that `paddock validate` passes on a checkout of it.',
+    status: 422,
+    expose: true,
+  },
+  PDK_RELEASE_BUNDLE_INVALID: {
+    message: 'a release bundle is malformed',
+    fix: 'The bundle was not produced by this version of Paddock or was altered. Recompile and release it from its commit (`paddock policy release`).',
+    status: 422,
+    expose: true,
+  },
+  PDK_RELEASE_KEY: {
+    message: 'a release signing key could not be used',
+    fix: 'The message names the key file. Keys are Ed25519 PEM files readable only by the control plane (mode 0600) under DATA_DIR/releases/keys; restore the file from your backup or rotate the channel root.',
+    status: 500,
+    expose: false,
+  },
+  PDK_RELEASE_CHANNEL: {
+    message: 'no such release channel or release',
+    fix: "Use a channel listed in paddock.yaml's spec.releases.channels, and release to it before promoting from it (`paddock policy status` shows each channel's current release).",
+    status: 404,
+    expose: true,
+  },
+  PDK_RELEASE_THRESHOLD: {
+    message: 'the release does not have enough signatures',
+    fix: "The channel's threshold needs more distinct signers: have another key holder co-sign the pending release (`paddock policy promote --sign-with KEYFILE`), or lower spec.releases.channels[].threshold.",
+    status: 409,
+    expose: true,
+  },
+  PDK_RELEASE_SIGNATURE: {
+    message: 'release metadata is not signed by enough trusted keys',
+    fix: "The supervisor kept its last good bundle. Someone served metadata the channel's keys did not sign (or too few of them): check the control plane's release repository and its keys; never copy metadata between channels.",
+    status: 502,
+    expose: false,
+  },
+  PDK_RELEASE_ROLLBACK: {
+    message: 'release metadata is older than the one already trusted',
+    fix: 'The supervisor refused to go back to an older release and kept its bundle. Publish a new release (a higher version) to revert a policy, never restore old metadata files.',
+    status: 502,
+    expose: false,
+  },
+  PDK_RELEASE_EXPIRED: {
+    message: 'release metadata has expired',
+    fix: "The channel's timestamp (or another role) is past its expiry: the control plane re-signs the timestamp on a schedule, so check that it runs and its clock is right; the supervisor keeps its last good bundle meanwhile.",
+    status: 502,
+    expose: false,
+  },
+  PDK_RELEASE_MISMATCH: {
+    message: 'release metadata or a bundle does not match what signed metadata recorded',
+    fix: 'A file served does not have the version, length or hash its signed parent lists (mix-and-match or a corrupted file). Check the release repository under DATA_DIR/releases; the supervisor kept its last good bundle.',
+    status: 502,
+    expose: false,
+  },
+  PDK_RELEASE_TOO_LARGE: {
+    message: 'a release file exceeds its size limit',
+    fix: 'The supervisor stopped reading a file larger than its limit (endless-data defence). Keep bundles under the documented limit (docs/releases.md) and check what the control plane serves.',
+    status: 502,
+    expose: false,
+  },
+  PDK_RELEASE_FETCH: {
+    message: 'a release file could not be fetched',
+    fix: 'The supervisor could not fetch release metadata or a bundle over its channel (not connected, or the control plane has no such file). It retries on the next notification; check the workspace is connected and the channel has a release.',
+    status: 503,
+    expose: true,
+  },
+
+  // GitOps reconciler (`paddock plan`, `paddock apply`) and what-if replay
+  PDK_RECONCILE_SOURCE: {
+    message: 'the desired-state repository could not be fetched',
+    fix: 'The message shows what git said. Check the --repo URL and --ref (a branch, tag or commit that exists there), that `git` is installed, and that this host may read the repository.',
+    status: 502,
+    expose: true,
+  },
+  PDK_RECONCILE_APPROVER: {
+    message: 'nobody is named as approving this apply',
+    fix: 'Pass --approved-by EMAIL, or apply from a Git repository (--repo) so the commit author is recorded as the approver (docs/reconciler.md).',
+    status: 400,
+    expose: true,
+  },
+  PDK_RECONCILE_STEP: {
+    message: 'a step of the apply failed; the apply stays open',
+    fix: 'The message names the step and why it failed. Fix the cause and run `paddock apply` again: it resumes at the first step not done (steps already done are not repeated).',
+    status: 500,
+    expose: true,
+  },
+  PDK_RECONCILE_RUNNING: {
+    message: 'the step acts on a running workspace this process does not supervise',
+    fix: 'A running workspace belongs to the `paddock up` that started it: stop it first (`POST /api/workspaces/ID/actions/stop`), or let the reconciler inside the running control plane apply the plan; then run `paddock apply` again.',
+    status: 409,
     expose: true,
   },
 

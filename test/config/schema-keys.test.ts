@@ -33,9 +33,13 @@ describe('allowedKeysAt', () => {
   it('picks the discriminated-union member the document names', () => {
     const data = { spec: { audit: { sinks: [{ type: 'syslog' }] } } };
     assert.deepEqual(allowedKeysAt(platformSchema, ['spec', 'audit', 'sinks', 0], data).sort(), [
+      'caFile',
+      'delivery',
+      'facility',
       'host',
       'name',
       'port',
+      'serverName',
       'tls',
       'type',
     ]);

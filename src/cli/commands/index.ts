@@ -18,8 +18,8 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'up',
-    summary: 'bring Paddock up locally from a desired-state directory',
-    usage: '[--config DIR] [--data-dir DIR]',
+    summary: 'bring Paddock up locally: control plane, sign-in, console and a demo workspace',
+    usage: '[--config DIR] [--data-dir DIR] [--port N] [--check]',
     load: async () => (await import('./up.ts')).upCommand,
   },
   {

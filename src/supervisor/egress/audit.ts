@@ -6,6 +6,7 @@ import {
   httpDecisionEvent,
   type OcsfEvent,
 } from '../../audit/index.ts';
+import { redactText } from '../../core/redact.ts';
 import type { EgressDecision, GateDecision } from '../../policy/index.ts';
 import { PLACEHOLDER_PREFIX } from './credentials.ts';
 import type { EgressLog } from './log.ts';
@@ -184,9 +185,7 @@ export class EgressAudit {
   }
 
   private redact(text: string): string {
-    let out = maskPlaceholders(text);
-    for (const pattern of this.logging.redact ?? []) out = out.replace(pattern, '[REDACTED]');
-    return out;
+    return redactText(maskPlaceholders(text), this.logging.redact ?? []);
   }
 
   private emit(build: () => OcsfEvent): void {

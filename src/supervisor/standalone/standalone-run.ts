@@ -2,6 +2,7 @@ import type { OcsfEvent } from '../../audit/index.ts';
 import type { ResolvedBlueprint } from '../../config/index.ts';
 import { compileRedactPattern } from '../../config/schema/index.ts';
 import { createLogger, newId } from '../../core/index.ts';
+import { redactText } from '../../core/redact.ts';
 import {
   compilePolicyBundle,
   createDecisionPoint,
@@ -44,7 +45,7 @@ const log = createLogger('standalone');
 export interface StandaloneRunOptions
   extends Omit<
     RunSandboxOptions,
-    'listener' | 'caBundle' | 'pdpSocket' | 'credentialEnv' | 'beforeLaunch' | 'blueprint' | 'readOnlyBinds'
+    'listener' | 'caBundle' | 'pdpSocket' | 'credentialEnv' | 'beforeLaunch' | 'blueprint'
   > {
   /** The effective blueprint (resolveBlueprint): services, tools, writes, logging. */
   readonly resolved: ResolvedBlueprint;
@@ -143,7 +144,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
   const redact =
     blueprint.spec.logging?.toolArguments === 'full'
       ? undefined
-      : (text: string) => redactPatterns.reduce((out, pattern) => out.replace(pattern, '[REDACTED]'), text);
+      : (text: string) => redactText(text, redactPatterns);
   const gateway = createEgressGateway({
     policy: compileBlueprintEgress(blueprint.spec.services),
     ca,
@@ -229,7 +230,8 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
       caBundle: runDir.caBundle,
       pdpSocket: runDir.pdpSocket,
       credentialEnv: gateway.credentialEnv(),
-      readOnlyBinds: hookBinds,
+      // The caller's own binds (a workspace's helper scripts) after the hooks'.
+      readOnlyBinds: [...hookBinds, ...(options.readOnlyBinds ?? [])],
       // The socket belongs to the sandbox's uid (0600): no other local user can ask it.
       beforeLaunch: async (uid) => {
         hooks?.ownBy(uid);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,26 +13,29 @@ describe('paddock up', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'paddock-up-'));
+    // Sandboxes reach the workspace's home by path: the data directory's parents must be traversable.
+    await chmod(dir, 0o711);
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('registers the demo users, creates the demo workspace once, and audits it', async () => {
+  it('brings the system up, checks it, stops; again without creating anything twice (--check)', async () => {
     const dataDir = join(dir, 'data');
-    const first = await runCli(['up', '--config', EXAMPLE, '--data-dir', dataDir], dir);
-    assert.equal(first.stderr, '');
-    assert.equal(first.code, 0);
-    assert.match(first.stdout, /5 demo users: alice@example\.com, bob@example\.com/);
-    assert.match(first.stdout, /ws-alice for alice@example\.com, profile standard-local \(created\)/);
-    assert.match(first.stdout, /1 records, chain intact/);
-    assert.match(first.stdout, /sandbox +this host can run agent sandboxes/);
+    const args = ['up', '--config', EXAMPLE, '--data-dir', dataDir, '--port', '0', '--check'];
+    const first = await runCli(args, dir);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /workspace +ws-alice for alice@example\.com: running, supervisor connected/);
+    assert.match(first.stdout, /console +http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(first.stdout, /sign in as[\s\S]*bob@example\.com +engineering, appsec, engineering-leads/);
+    assert.match(first.stdout, /checked: console, sign-in and workspace answer; stopping/);
 
-    const second = await runCli(['up', '--config', EXAMPLE, '--data-dir', dataDir, '--json'], dir);
-    assert.equal(second.code, 0);
+    const second = await runCli([...args, '--json'], dir);
+    assert.equal(second.code, 0, second.stderr);
     const result = JSON.parse(second.stdout);
-    assert.equal(result.workspace.created, false);
-    assert.equal(result.auditRecords, 1, 'a second run must not record a second creation');
+    assert.equal(result.workspace.id, 'ws-alice');
+    assert.equal(result.workspace.connected, true);
+    assert.match(result.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
     const store = await openStore({ url: result.storeUrl });
     try {
@@ -43,16 +46,19 @@ describe('paddock up', () => {
       ]);
       const workspace = await store.getWorkspace('ws-alice');
       assert.equal(workspace?.owner, 'alice@example.com');
-      assert.equal(workspace?.state, 'created');
+      // Stopping `paddock up` stops the supervisor but not the workspace: the next start resumes it.
+      assert.equal(workspace?.state, 'running');
     } finally {
       await store.close();
     }
     const log = join(dataDir, 'audit', 'controlplane.jsonl');
     assert.equal((await verifyChain(log)).ok, true);
-    const event = JSON.parse((await readFile(log, 'utf8')).trim()).event;
-    assert.equal(event.class_uid, 6002);
-    assert.equal(event.metadata.event_code, 'workspace.created');
-    assert.equal(event.device.uid, 'ws-alice');
+    const codes = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).event.metadata.event_code as string);
+    assert.equal(codes.filter((code) => code === 'workspace.created').length, 1, 'created once, not twice');
+    assert.equal(codes.filter((code) => code === 'workspace.started').length, 1, 'started once, then resumed');
   });
 
   it('refuses an invalid repository and writes nothing', async () => {
