@@ -14,6 +14,8 @@ declare -A NEEDED=(
   [git]=git
   [curl]=curl
   [python3]=python3
+  # /etc/paddock-try, the workspace's review demo client, is Perl with JSON::PP (package perl)
+  [json_pp]=perl
   [cc]=gcc
   # node-pty (browser and CLI terminals) is compiled by node-gyp at npm ci
   [make]=make

@@ -120,6 +120,61 @@ describe('paddock up, end to end in Chromium (real control plane, IdP, superviso
     await context.close();
   });
 
+  it("a review-gated call in Alice's terminal waits until Bob approves it in the console, then goes through once", async () => {
+    const alice = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const origin = plane.server.publicOrigin;
+    await signIn(alice, origin, /Alice Engineer/);
+    await alice.getByTestId('terminal-open').click();
+    await alice.locator('[data-testid="terminal-status"][data-state="open"]').waitFor({ timeout: 20_000 });
+    await alice.getByTestId('terminal').click();
+    const write = '/etc/paddock-try POST https://api.github.com/repos/acme/app/pulls';
+    await typeLine(alice, `${write}; echo "exit=$?"`);
+    await alice
+      .getByTestId('terminal')
+      .getByText('exit=2', { exact: false })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    const held = /held for review (rv-[0-9a-f]+): waiting/.exec(await screenText(alice));
+    assert.ok(held, 'the write is held for review, not run');
+    const reviewId = held[1] as string;
+
+    // Bob, a reviewer by IdP group, finds it in the console and approves it with a reason.
+    const bob = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await signIn(bob, origin, /Bob Reviewer/);
+    await bob.getByTestId('nav-reviews').click();
+    const row = bob.locator(`[data-testid="review-row"][data-id="${reviewId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await row.getByTestId('review-open').click();
+    await bob.getByTestId('review-detail-page').waitFor();
+    assert.match((await bob.getByTestId('review-requester').textContent()) ?? '', /alice@example\.com/);
+    await bob.getByTestId('review-reason').fill('A pull request on acme/app is fine.');
+    await bob.getByTestId('review-approve').click();
+    await bob.getByTestId('review-result').waitFor();
+    await bob.screenshot({ path: join(SCREENSHOTS, 'e2e-review-approved.png') });
+
+    // The identical call now goes through, once; the next one waits for a new review.
+    await typeLine(alice, 'clear');
+    await typeLine(alice, `${write}; echo "exit=$?"`);
+    await alice
+      .getByTestId('terminal')
+      .getByText('exit=0', { exact: false })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    assert.match(await screenText(alice), /^allowed\s*$/m);
+    await typeLine(alice, 'clear');
+    await typeLine(alice, `${write}; echo "exit=$?"`);
+    await alice
+      .getByTestId('terminal')
+      .getByText('exit=2', { exact: false })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    const again = /held for review (rv-[0-9a-f]+)/.exec(await screenText(alice));
+    assert.ok(again && again[1] !== reviewId, 'a spent approval is not reused');
+    await alice.screenshot({ path: join(SCREENSHOTS, 'e2e-review-terminal.png') });
+    await alice.context().close();
+    await bob.context().close();
+  });
+
   it("Carol, signed in, cannot attach to Alice's workspace", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
