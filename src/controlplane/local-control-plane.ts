@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { AuditChainWriter, type OcsfEvent } from '../audit/index.ts';
 import type { DesiredState } from '../config/index.ts';
 import { PaddockError } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
 import { LocalProvider } from '../providers/index.ts';
 import { RecentActivity } from './activity/recent-activity.ts';
 import { createTerminalBroker, type TerminalBroker } from './broker/terminal-broker.ts';
@@ -20,6 +21,8 @@ import { WorkspaceLifecycle } from './workspaces/index.ts';
 // lifecycle, and the broker's terminals. Each part is its own module; this file only wires
 // them, in the order they depend on each other, and takes them down in reverse.
 
+const log = createLogger('controlplane');
+
 export interface LocalControlPlaneOptions {
   readonly state: DesiredState;
   /** The desired-state directory (supervisors read their blueprint from it). */
@@ -31,6 +34,8 @@ export interface LocalControlPlaneOptions {
   readonly port?: number;
   /** The built console; without it only the API answers. */
   readonly consoleDir?: string;
+  /** How often connected workspaces' channel identities are rotated. Default 24 h. */
+  readonly identityRotationMs?: number;
   /** Start the demo workspace and wait for its supervisor to dial in. Default true. */
   readonly startDemoWorkspace?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -47,6 +52,9 @@ export interface LocalControlPlane {
   readonly auditLog: string;
   close(): Promise<void>;
 }
+
+/** How often each connected workspace's channel identity is replaced. */
+const DEFAULT_IDENTITY_ROTATION_MS = 24 * 3_600_000;
 
 /** How long `paddock up` waits for the demo workspace's supervisor to dial in. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -92,6 +100,8 @@ export async function wireWorkspaces(parts: {
   readonly dataDir: string;
   readonly audit: (event: OcsfEvent) => Promise<unknown>;
   readonly activity: RecentActivity;
+  /** Default 24 h. */
+  readonly identityRotationMs?: number;
 }): Promise<WorkspaceParts> {
   const { server, store, state, dataDir, audit } = parts;
   const recordingsDir = join(dataDir, 'recordings');
@@ -136,11 +146,21 @@ export async function wireWorkspaces(parts: {
   });
   server.registerRoutes(workspaceRoutes({ store, lifecycle, activity: parts.activity, recordingsDir }));
   server.registerUpgrade(terminalRoute({ broker, channel, sessions: server.sessions }));
+  // Identities are rotated on a schedule, so a key copied out of a workspace stops working on
+  // its own; a workspace that is not connected gets a fresh one when it next starts.
+  const rotation = setInterval(() => {
+    for (const workspaceId of channel.connectedWorkspaces())
+      channel
+        .rotate(workspaceId)
+        .catch((error: Error) => log.warn({ workspaceId, error: error.message }, 'identity rotation failed'));
+  }, parts.identityRotationMs ?? DEFAULT_IDENTITY_ROTATION_MS);
+  rotation.unref();
   return {
     lifecycle,
     broker,
     channel,
     async close() {
+      clearInterval(rotation);
       await broker.close();
       await provider.close();
       await channel.close();
@@ -187,6 +207,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       dataDir,
       audit,
       activity,
+      identityRotationMs: options.identityRotationMs,
     });
     undo.push(() => workspaces.close());
     const { lifecycle, broker, channel } = workspaces;

@@ -71,6 +71,11 @@ export class ChannelServer {
     return this.#url;
   }
 
+  /** Workspaces whose supervisor is connected now. */
+  connectedWorkspaces(): string[] {
+    return [...this.#connections.entries()].filter(([, connection]) => connection.ready).map(([id]) => id);
+  }
+
   isConnected(workspaceId: string): boolean {
     return this.#connections.get(workspaceId)?.ready ?? false;
   }
