@@ -14,6 +14,20 @@ import type { ConfigProblem } from './repository.ts';
 export const POLICIES_FOLDER = 'policies';
 export const POLICY_EXTENSION = '.cedar';
 
+/**
+ * The entries of a desired-state directory that carry policy: a sandbox whose scope includes
+ * the repository binds these read-only, so an agent cannot edit the rules it runs under.
+ */
+export const POLICY_ENTRIES: readonly string[] = [
+  'paddock.yaml',
+  'paddock.yml',
+  'blueprints',
+  'profiles',
+  'services',
+  'assignments.yaml',
+  POLICIES_FOLDER,
+];
+
 export interface RepositoryLayout {
   /** Desired-state YAML files (relative to the root, `/`-separated) and the kind each must hold. */
   readonly documents: { readonly file: string; readonly spec: KindSpec }[];

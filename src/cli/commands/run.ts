@@ -2,7 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { AuditChainWriter, type OcsfEvent, ocsfEventCheckFromEnv } from '../../audit/index.ts';
-import { loadRepository } from '../../config/index.ts';
+import { loadRepository, POLICY_ENTRIES } from '../../config/index.ts';
 import { isPaddockError, PaddockError } from '../../core/errors.ts';
 import {
   type GitHookChange,
@@ -66,17 +66,6 @@ ${CONFIG_HELP}
       --secrets FILE       encrypted secret store for the services' credentials
       --secrets-key FILE   key of the secret store (default: FILE.key)
 `;
-
-/** Desired-state entries an agent must never edit, when the repository is inside its scope. */
-const POLICY_ENTRIES = [
-  'paddock.yaml',
-  'paddock.yml',
-  'blueprints',
-  'profiles',
-  'services',
-  'assignments.yaml',
-  'policies',
-];
 
 /** Tells the user which git hooks the run wrote: they run as the user on the next git command. */
 /**

@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OcsfEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
-import { loadRepository, resolveBlueprint } from '../../config/index.ts';
+import { loadRepository, POLICY_ENTRIES, resolveBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import type { ReviewGate } from '../../policy/index.ts';
 import type { SandboxTerminalOptions } from './pty-terminal.ts';
@@ -10,17 +10,6 @@ import type { SandboxTerminalOptions } from './pty-terminal.ts';
 // What every terminal of a workspace runs under: the blueprint and profile the provider named,
 // read from the desired-state directory once at supervisor start, and the workspace's own
 // persistent directories. The same inputs `paddock run` takes, with the workspace's home.
-
-/** Desired-state entries an agent must never edit, when the repository is inside its scope (as `paddock run`). */
-const POLICY_ENTRIES = [
-  'paddock.yaml',
-  'paddock.yml',
-  'blueprints',
-  'profiles',
-  'services',
-  'assignments.yaml',
-  'policies',
-];
 
 /** Where `paddock-try` (asks the PDP socket about a call, docs/workspaces.md) appears in every terminal. */
 export const TRY_SCRIPT_SANDBOX_PATH = '/etc/paddock-try';
