@@ -144,7 +144,9 @@ export async function wireWorkspaces(parts: {
       },
     },
   });
-  server.registerRoutes(workspaceRoutes({ store, lifecycle, activity: parts.activity, recordingsDir }));
+  server.registerRoutes(
+    workspaceRoutes({ store, lifecycle, activity: parts.activity, recordingsDir, channel }),
+  );
   server.registerUpgrade(terminalRoute({ broker, channel, sessions: server.sessions }));
   // Identities are rotated on a schedule, so a key copied out of a workspace stops working on
   // its own; a workspace that is not connected gets a fresh one when it next starts.

@@ -224,7 +224,11 @@ describe('egress relay (the L4 data path)', { timeout: 30_000 }, () => {
     assert.ok(pid, 'a relay process runs');
     if (process.getuid?.() === 0) {
       const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      assert.deepEqual(uids?.slice(1), ['65534', '65534', '65534'], 'started by root, the relay runs as nobody');
+      assert.deepEqual(
+        uids?.slice(1),
+        ['65534', '65534', '65534'],
+        'started by root, the relay runs as nobody',
+      );
     }
     process.kill(pid, 'SIGKILL');
     assert.equal(await closedWithin(socket, 2000), 'closed', 'the tunnel ended with the relay');

@@ -17,6 +17,9 @@ WORKSPACE is a workspace id; without it, your only workspace is used.
 --stdio relays stdin and stdout unchanged (no terminal handling) to an SSH server in the
 workspace, for an SSH client's ProxyCommand:
   ssh -o ProxyCommand='paddock connect --stdio %h' agent@WORKSPACE
+The workspace's sshd accepts the public keys in ~/.ssh/authorized_keys of the workspace's
+home (add yours from a terminal there); pin its host key first: GET
+/api/workspaces/WORKSPACE/ssh-host-key gives the line for ~/.ssh/known_hosts.
 
 Exit codes: the remote shell's status; 255 when the connection closed before the shell
 exited (as ssh does: session revoked or expired, workspace stopped); 1 when the control plane

@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { ENV } from '../../core/env.ts';
 import { isPaddockError, PaddockError } from '../../core/errors.ts';
 import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../command.ts';
+import { callControlPlane } from '../control-plane-api.ts';
 import { writeJson } from '../output.ts';
 import { type ClientSession, resolveClientSession, savedSessionPath } from '../saved-session.ts';
 
@@ -52,33 +53,6 @@ function serverOrigin(text: string): string {
       `--server must be a URL such as http://127.0.0.1:8080, got "${text}"`,
     );
   }
-}
-
-/** A control-plane API call; coded errors come back as PaddockErrors. */
-export async function callControlPlane(
-  server: string,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown } = {},
-): Promise<unknown> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers['authorization'] = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${server}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    redirect: 'error',
-  }).catch((error: Error) => {
-    throw new PaddockError('PDK_AUTH_SERVER_UNREACHABLE', `${server}: ${error.message}`, { cause: error });
-  });
-  const text = await response.text();
-  const body = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!response.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const code = error?.code?.startsWith('PDK_') ? error.code : 'PDK_AUTH_SERVER_UNREACHABLE';
-    throw new PaddockError(code as 'PDK_INTERNAL', error?.message ?? `${server} answered ${response.status}`);
-  }
-  return body;
 }
 
 function isLoopback(url: URL): boolean {

@@ -2,7 +2,7 @@ import { PaddockError } from '../../core/errors.ts';
 import { type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { writeJson } from '../output.ts';
 import { resolveClientSession } from '../saved-session.ts';
-import { callControlPlane } from './login.ts';
+import { callControlPlane } from '../control-plane-api.ts';
 
 // `paddock session list|revoke`: control-plane sessions, through the API with the session
 // `paddock login` saved. A user sees and revokes their own; an administrator anyone's.

@@ -8,6 +8,7 @@ import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { ReviewGate } from '../../policy/index.ts';
 import type { Terminal, TerminalOpenOptions, TerminalTarget } from '../broker/terminal-target.ts';
+import type { ReleaseEndpoint } from '../releases/release-endpoint.ts';
 import { CredentialVerifier } from './credential-verifier.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
 import { WorkspaceConnection } from './workspace-connection.ts';
@@ -34,6 +35,8 @@ export interface ChannelServerOptions {
    * (`server.reviews`). Default none: a workspace's review requests are refused (its calls denied).
    */
   readonly reviews?: ReviewGate;
+  /** Serves policy release files to supervisors and records their attestations (createReleaseEndpoint). Default none. */
+  readonly releases?: Pick<ReleaseEndpoint, 'serve' | 'attest'>;
   readonly now?: () => number;
   readonly onConnected?: (workspaceId: string) => void;
   readonly onDisconnected?: (workspaceId: string, code: number, reason: string) => void;
@@ -71,6 +74,14 @@ export class ChannelServer {
     return this.#url;
   }
 
+  /** Tells every connected supervisor that `channel` has release `version`; returns how many were told. */
+  notifyRelease(channel: string, version: number): number {
+    let told = 0;
+    for (const connection of this.#connections.values())
+      if (connection.notifyRelease(channel, version)) told++;
+    return told;
+  }
+
   /** Workspaces whose supervisor is connected now. */
   connectedWorkspaces(): string[] {
     return [...this.#connections.entries()].filter(([, connection]) => connection.ready).map(([id]) => id);
@@ -78,6 +89,19 @@ export class ChannelServer {
 
   isConnected(workspaceId: string): boolean {
     return this.#connections.get(workspaceId)?.ready ?? false;
+  }
+
+  /**
+   * The SSH host key (`ssh-ed25519 …`) the workspace's connected supervisor announced.
+   * PDK_CHANNEL_NOT_CONNECTED while it is not connected; PDK_CHANNEL_TERMINAL when it serves no SSH.
+   */
+  sshHostKey(workspaceId: string): string {
+    const connection = this.#connections.get(workspaceId);
+    if (!connection?.ready)
+      throw new PaddockError('PDK_CHANNEL_NOT_CONNECTED', `workspace ${workspaceId} is not connected`);
+    if (!connection.sshHostKey)
+      throw new PaddockError('PDK_CHANNEL_TERMINAL', `workspace ${workspaceId} does not serve SSH (no sshd)`);
+    return connection.sshHostKey;
   }
 
   /** The workspace as the broker sees it; `open` rejects with PDK_CHANNEL_NOT_CONNECTED while it is not connected. */
@@ -193,6 +217,7 @@ export class ChannelServer {
             registry: this.#options.registry,
             heartbeatMs: this.#options.heartbeatMs ?? HEARTBEAT_MS,
             ...(this.#options.reviews ? { reviews: this.#options.reviews } : {}),
+            ...(this.#options.releases ? { releases: this.#options.releases } : {}),
             onReady: (ready) => this.#onReady(ready),
             onClosed: (closed, code, reason) => this.#onClosed(closed, code, reason),
           });

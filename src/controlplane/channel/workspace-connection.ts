@@ -16,6 +16,7 @@ import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { GateDecision, HeldCall, ReviewGate } from '../../policy/index.ts';
 import type { Terminal, TerminalOpenOptions } from '../broker/terminal-target.ts';
+import type { ReleaseEndpoint } from '../releases/release-endpoint.ts';
 import { ChannelTerminal } from './channel-terminal.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
 
@@ -37,6 +38,8 @@ export interface ConnectionOptions {
   readonly heartbeatMs: number;
   /** The review queue held calls go to (the control plane's one ReviewQueue). Default none: every review request is refused. */
   readonly reviews?: ReviewGate;
+  /** Serves policy release files and records attestations. Default none: every release file is missing. */
+  readonly releases?: Pick<ReleaseEndpoint, 'serve' | 'attest'>;
   readonly onReady: (connection: WorkspaceConnection) => void;
   readonly onClosed: (connection: WorkspaceConnection, code: number, reason: string) => void;
 }
@@ -52,6 +55,8 @@ export class WorkspaceConnection {
   readonly workspaceId: string;
   #kid: string;
   supervisorVersion: string | undefined;
+  /** The SSH host key the supervisor announced in `hello` (authenticated by the channel identity). */
+  sshHostKey: string | undefined;
   readonly #socket: WebSocket;
   readonly #options: ConnectionOptions;
   readonly #streams = new Map<number, ChannelTerminal>();
@@ -247,6 +252,7 @@ export class WorkspaceConnection {
         throw new PaddockError('PDK_CHANNEL_PROTOCOL', 'hello names another workspace');
       }
       this.supervisorVersion = message.supervisorVersion;
+      this.sshHostKey = message.sshHostKey;
       this.#ready = true;
       this.#send({ t: 'welcome', heartbeatMs: this.#options.heartbeatMs });
       this.#options.onReady(this);
@@ -304,7 +310,24 @@ export class WorkspaceConnection {
           throw new PaddockError('PDK_CHANNEL_PROTOCOL', `review request ${message.requestId} is in flight`);
         void this.#review(message);
         return;
+      case 'release_fetch': {
+        const answers = this.#options.releases?.serve(message) ?? [
+          { t: 'release_missing', requestId: message.requestId } as const,
+        ];
+        for (const answer of answers) this.#send(answer);
+        return;
+      }
+      case 'bundle_attest':
+        this.#options.releases?.attest(this.workspaceId, message.attestation);
+        return;
     }
+  }
+
+  /** Tells the supervisor a channel has a new release; false when not connected. */
+  notifyRelease(channel: string, version: number): boolean {
+    if (!this.ready) return false;
+    this.#send({ t: 'release_notify', channel, version });
+    return true;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { PaddockError } from '../../core/errors.ts';
 import { sameUser } from '../../policy/index.ts';
@@ -23,6 +24,8 @@ export interface WorkspaceRouteDeps {
   readonly activity: RecentActivity;
   /** DATA_DIR/recordings, where the broker writes. */
   readonly recordingsDir: string;
+  /** The workspaces' channel: their SSH host keys come from their connected supervisors. */
+  readonly channel: ChannelServer;
 }
 
 export interface TerminalRouteDeps {
@@ -93,6 +96,16 @@ export function workspaceRoutes(deps: WorkspaceRouteDeps): Route[] {
     },
     {
       method: 'GET',
+      path: '/api/workspaces/:workspaceId/ssh-host-key',
+      access: 'owner',
+      adminAllowed: true,
+      handler({ params }) {
+        const workspaceId = params['workspaceId'] as string;
+        return { json: sshHostKeyView(workspaceId, deps.channel.sshHostKey(workspaceId)) };
+      },
+    },
+    {
+      method: 'GET',
       path: '/api/recordings',
       access: 'user',
       async handler({ principal, url }) {
@@ -126,6 +139,16 @@ export function workspaceRoutes(deps: WorkspaceRouteDeps): Route[] {
       },
     },
   ];
+}
+
+/**
+ * The workspace's SSH host key as a client pins it: the key, its OpenSSH SHA-256 fingerprint,
+ * and a known_hosts line for the name `paddock connect --stdio %h` is given (the workspace id).
+ */
+function sshHostKeyView(workspaceId: string, hostKey: string) {
+  const blob = Buffer.from(hostKey.split(' ')[1] as string, 'base64');
+  const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return { workspaceId, hostKey, fingerprint, knownHosts: `${workspaceId} ${hostKey}` };
 }
 
 /** A recording is its user's, its workspace owner's, and any administrator's to see. */

@@ -96,6 +96,34 @@ export const gateStepMessage = z.strictObject({
   reason: text(4000),
 });
 
+/** A policy release channel's name (paddock.yaml `spec.releases.channels[].name`). */
+const releaseChannel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+/** A release fetch's number, chosen by the supervisor; echoed in every answer. */
+const releaseRequestId = z.int().min(1).max(0xffff_ffff);
+/** Release fetches one connection may have in flight. */
+export const MAX_PENDING_RELEASE_FETCHES = 8;
+/** Largest release file chunk in one message, bytes before base64 (the frame limit bounds the encoded form). */
+export const RELEASE_CHUNK_BYTES = 96 * 1024;
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** What a supervisor tells the control plane it enforces (docs/releases.md). */
+export const bundleAttestationMessage = z.strictObject({
+  channel: releaseChannel,
+  /** The blueprint whose bundle the workspace follows (its release target is `NAME.json`). */
+  blueprint: releaseChannel,
+  /** `applied`: a verified bundle is in force; `deny-all`: none is, everything is denied. */
+  state: z.enum(['applied', 'deny-all']),
+  bundle: z.strictObject({ id: name, version: name, hash: sha256Hex }).nullable(),
+  /** The channel release (targets version) the bundle came from; 0 when none. */
+  release: z.int().min(0).max(0xffff_ffff),
+  commit: text(128).nullable(),
+  /** The last update's failure, when the newest release could not be applied. */
+  error: z.strictObject({ code: text(64), message: text(1000) }).optional(),
+});
+
+/** An OpenSSH ed25519 public key line without comment: a workspace's SSH host key. */
+export const SSH_ED25519_PUBLIC_KEY = /^ssh-ed25519 [A-Za-z0-9+/]{68}$/;
+
 /** Messages the supervisor sends. */
 export const supervisorMessage = z.discriminatedUnion('t', [
   z.strictObject({
@@ -103,6 +131,8 @@ export const supervisorMessage = z.discriminatedUnion('t', [
     workspaceId: text(128),
     supervisorVersion: text(64),
     protocol: z.literal(CHANNEL_PROTOCOL_VERSION),
+    /** The workspace's SSH host public key (`ssh-ed25519 BASE64`), when it serves SSH (docs/broker.md). */
+    sshHostKey: z.string().regex(SSH_ED25519_PUBLIC_KEY).optional(),
   }),
   z.strictObject({ t: z.literal('heartbeat') }),
   z.strictObject({ t: z.literal('opened'), stream: streamId }),
@@ -122,6 +152,19 @@ export const supervisorMessage = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('rotate_proposal'), kid: text(128), publicKey: text(4096) }),
   /** A call to hold in the control plane's review queue. */
   z.strictObject({ t: z.literal('review_request'), requestId: reviewRequestId, call: heldCallMessage }),
+  /** Asks for one file of a release channel's TUF repository, at most `maxBytes` of it. */
+  z.strictObject({
+    t: z.literal('release_fetch'),
+    requestId: releaseRequestId,
+    channel: releaseChannel,
+    path: z.string().regex(/^[a-z0-9][a-z0-9./-]{0,255}$/),
+    maxBytes: z
+      .int()
+      .min(1)
+      .max(64 * 1024 * 1024),
+  }),
+  /** The bundle in force (after every apply, and on connect). */
+  z.strictObject({ t: z.literal('bundle_attest'), attestation: bundleAttestationMessage }),
 ]);
 
 /** Messages the control plane sends. */
@@ -154,6 +197,21 @@ export const controlPlaneMessage = z.discriminatedUnion('t', [
   }),
   /** The request was refused (not this workspace's, a bad call, the queue failed): fail closed. */
   z.strictObject({ t: z.literal('review_failed'), requestId: reviewRequestId, message: text(1000) }),
+  /** Part of a fetched release file, base64; `last` marks the end of the file. */
+  z.strictObject({
+    t: z.literal('release_chunk'),
+    requestId: releaseRequestId,
+    data: z.base64().max(Math.ceil(RELEASE_CHUNK_BYTES / 3) * 4),
+    last: z.boolean(),
+  }),
+  /** The control plane has no such file (the end of the root chain, or an unknown path). */
+  z.strictObject({ t: z.literal('release_missing'), requestId: releaseRequestId }),
+  /** A channel has a new release (or a re-signed timestamp): fetch and verify it. */
+  z.strictObject({
+    t: z.literal('release_notify'),
+    channel: releaseChannel,
+    version: z.int().min(0).max(0xffff_ffff),
+  }),
 ]);
 
 export type SupervisorMessage = z.infer<typeof supervisorMessage>;
@@ -161,6 +219,7 @@ export type ControlPlaneMessage = z.infer<typeof controlPlaneMessage>;
 export type HeldCallMessage = z.infer<typeof heldCallMessage>;
 export type GateAnswerMessage = z.infer<typeof gateAnswerMessage>;
 export type GateStepMessage = z.infer<typeof gateStepMessage>;
+export type BundleAttestationMessage = z.infer<typeof bundleAttestationMessage>;
 
 function protocolError(message: string): PaddockError {
   return new PaddockError('PDK_CHANNEL_PROTOCOL', message);

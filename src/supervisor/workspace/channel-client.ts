@@ -46,6 +46,8 @@ export interface ChannelClientOptions {
   readonly workspaceId: string;
   /** The identity file; a rotation writes `FILE.next` first, then renames it over FILE. */
   readonly identityFile: string;
+  /** The workspace's SSH host public key (`ssh-ed25519 …`), announced in `hello`; none when SSH is unavailable. */
+  readonly sshHostKey?: string;
   readonly openTerminal: (request: TerminalRequest) => Promise<WorkspaceTerminal>;
   readonly onConnected?: () => void;
   /** The connection is gone (it may be redialled): answers in flight will not come. */
@@ -53,7 +55,14 @@ export interface ChannelClientOptions {
   readonly onRevoked?: () => void;
   /** The control plane's answers to review requests (ChannelReviewGate). */
   readonly onReviewAnswer?: (message: ReviewAnswerMessage) => void;
+  /** Release answers and notifications (the bundle updater's ChannelFetcher and its trigger). */
+  readonly onRelease?: (message: ReleaseMessage) => void;
 }
+
+export type ReleaseMessage = Extract<
+  ControlPlaneMessage,
+  { t: 'release_chunk' | 'release_missing' | 'release_notify' }
+>;
 
 export type ReviewAnswerMessage = Extract<ControlPlaneMessage, { t: 'review_answer' | 'review_failed' }>;
 
@@ -91,6 +100,13 @@ export class ChannelClient {
 
   /** Sends a review request; false (nothing sent) while the channel is not connected. */
   sendReviewRequest(message: Extract<SupervisorMessage, { t: 'review_request' }>): boolean {
+    if (!this.#connected || this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(encodeMessage(message));
+    return true;
+  }
+
+  /** Sends a release fetch or an attestation; false (nothing sent) while the channel is not connected. */
+  sendRelease(message: Extract<SupervisorMessage, { t: 'release_fetch' | 'bundle_attest' }>): boolean {
     if (!this.#connected || this.#socket?.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(encodeMessage(message));
     return true;
@@ -160,6 +176,7 @@ export class ChannelClient {
         workspaceId: this.#options.workspaceId,
         supervisorVersion: PRODUCT_VERSION,
         protocol: 1,
+        ...(this.#options.sshHostKey ? { sshHostKey: this.#options.sshHostKey } : {}),
       });
     });
     socket.on('message', (data, isBinary) => {
@@ -245,6 +262,11 @@ export class ChannelClient {
       case 'review_failed':
         this.#options.onReviewAnswer?.(message);
         return;
+      case 'release_chunk':
+      case 'release_missing':
+      case 'release_notify':
+        this.#options.onRelease?.(message);
+        return;
     }
   }
 
@@ -254,12 +276,6 @@ export class ChannelClient {
         t: 'open_failed',
         stream: request.stream,
         message: `stream ${request.stream} is open`,
-      });
-    if (request.mode !== 'shell')
-      return this.#send({
-        t: 'open_failed',
-        stream: request.stream,
-        message: `terminal mode ${request.mode} is not supported by this workspace`,
       });
     let terminal: WorkspaceTerminal;
     try {

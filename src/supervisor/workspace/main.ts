@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditChainWriter, componentEvent, type OcsfEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
@@ -6,7 +7,9 @@ import { createLogger } from '../../core/log.ts';
 import { ChannelClient } from './channel-client.ts';
 import { ChannelReviewGate } from './channel-review-gate.ts';
 import { openSandboxTerminal, type WorkspaceTerminal } from './pty-terminal.ts';
+import { openSshdTerminal } from './sshd-terminal.ts';
 import { loadWorkspaceSandbox } from './workspace-sandbox.ts';
+import { prepareSshd, SSH_SANDBOX_DIR } from './workspace-sshd.ts';
 
 // The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
 // it dials the control plane and opens each terminal it is asked for in a new sandbox. SIGTERM
@@ -35,6 +38,16 @@ async function main(): Promise<number> {
     audit,
   });
   const runFor = await loadWorkspaceSandbox(config, audit, reviews);
+  // SSH (`mode: 'ssh'`): the host key is the workspace's, made once, kept outside its home.
+  const sshDir = join(dirname(config.auditLog), 'ssh');
+  let sshHostKey: string | undefined;
+  let sshUnavailable: Error | undefined;
+  try {
+    sshHostKey = prepareSshd(sshDir);
+  } catch (error) {
+    sshUnavailable = error as Error;
+    log.warn({ error: sshUnavailable.message }, 'SSH into this workspace is unavailable');
+  }
   const terminals = new Set<Promise<void>>();
   const live = new Set<WorkspaceTerminal>();
   let stopping = false;
@@ -43,13 +56,22 @@ async function main(): Promise<number> {
     url: config.channelUrl,
     workspaceId: config.workspaceId,
     identityFile: config.identityFile,
+    ...(sshHostKey ? { sshHostKey } : {}),
     openTerminal: async (request) => {
       if (stopping) throw new Error('supervisor is stopping');
-      const terminal = await openSandboxTerminal({
-        cols: request.cols,
-        rows: request.rows,
-        run: runFor(request.userId),
-      });
+      const run = runFor(request.userId);
+      let terminal: WorkspaceTerminal;
+      if (request.mode === 'ssh') {
+        if (sshUnavailable) throw sshUnavailable;
+        terminal = await openSshdTerminal({
+          run: {
+            ...run,
+            readOnlyBinds: [...(run.readOnlyBinds ?? []), { host: sshDir, dest: SSH_SANDBOX_DIR }],
+          },
+        });
+      } else {
+        terminal = await openSandboxTerminal({ cols: request.cols, rows: request.rows, run });
+      }
       live.add(terminal);
       const ended = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
       terminals.add(ended);
@@ -57,7 +79,7 @@ async function main(): Promise<number> {
         live.delete(terminal);
         terminals.delete(ended);
       });
-      log.info({ attach: request.attachId, user: request.userId }, 'terminal opened');
+      log.info({ attach: request.attachId, user: request.userId, mode: request.mode }, 'terminal opened');
       return terminal;
     },
     onRevoked: () => void stop(0),

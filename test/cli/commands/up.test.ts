@@ -58,7 +58,11 @@ describe('paddock up', () => {
       .split('\n')
       .map((line) => JSON.parse(line).event.metadata.event_code as string);
     assert.equal(codes.filter((code) => code === 'workspace.created').length, 1, 'created once, not twice');
-    assert.equal(codes.filter((code) => code === 'workspace.started').length, 1, 'started once, then resumed');
+    assert.equal(
+      codes.filter((code) => code === 'workspace.started').length,
+      1,
+      'started once, then resumed',
+    );
   });
 
   it('refuses an invalid repository and writes nothing', async () => {

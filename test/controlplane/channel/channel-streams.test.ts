@@ -12,7 +12,7 @@ import {
   STREAM_WINDOW_BYTES,
   writeIdentityFile,
 } from '../../../src/core/channel/index.ts';
-import { isPaddockError } from '../../../src/core/errors.ts';
+import { isPaddockError, PaddockError } from '../../../src/core/errors.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
 import { dial, dialAndHello, startChannel } from './channel-support.ts';
 import { plainPtyShell } from './plain-pty-shell.ts';
@@ -28,6 +28,7 @@ describe('workspace channel terminal streams (plain pty shell, not sandboxed)', 
   let dir: string;
   let client: ChannelClient;
   const workspaceId = 'ws-streams';
+  const HOST_KEY = `ssh-ed25519 ${Buffer.alloc(51, 7).toString('base64')}`;
   before(async () => {
     channel = await startChannel();
     dir = mkdtempSync(join(tmpdir(), 'paddock-channel-'));
@@ -36,7 +37,13 @@ describe('workspace channel terminal streams (plain pty shell, not sandboxed)', 
       url: channel.server.url,
       workspaceId,
       identityFile: join(dir, 'identity.json'),
-      openTerminal: async (request) => plainPtyShell(request.cols, request.rows),
+      sshHostKey: HOST_KEY,
+      openTerminal: async (request) => {
+        // As a workspace without sshd does: the supervisor decides which modes it serves.
+        if (request.mode === 'ssh')
+          throw new PaddockError('PDK_CHANNEL_TERMINAL', 'this workspace serves no ssh');
+        return plainPtyShell(request.cols, request.rows);
+      },
     });
     client.start();
     await channel.server.waitForConnection(workspaceId, 10_000);
@@ -95,13 +102,56 @@ describe('workspace channel terminal streams (plain pty shell, not sandboxed)', 
     await output.exit;
   });
 
-  it('refuses the ssh mode with a coded error', async () => {
+  it("an open the workspace refuses comes back as PDK_CHANNEL_TERMINAL with the workspace's reason", async () => {
     await assert.rejects(
       channel.server
         .target(workspaceId)
         .open({ cols: 80, rows: 24, mode: 'ssh', userId: 'u', attachId: 'a' }),
-      (error) => isPaddockError(error, 'PDK_CHANNEL_TERMINAL') && /ssh/.test(error.message),
+      (error) => isPaddockError(error, 'PDK_CHANNEL_TERMINAL') && /serves no ssh/.test(error.message),
     );
+  });
+
+  it("the SSH host key announced in hello is the connected workspace's, and only while connected", async () => {
+    assert.equal(channel.server.sshHostKey(workspaceId), HOST_KEY);
+    assert.throws(
+      () => channel.server.sshHostKey('ws-nobody'),
+      (error) => isPaddockError(error, 'PDK_CHANNEL_NOT_CONNECTED'),
+    );
+  });
+
+  it('a workspace that announced no host key serves no SSH (PDK_CHANNEL_TERMINAL)', async () => {
+    const other = 'ws-no-sshd';
+    const dialled = await dialAndHello(
+      channel.server.url,
+      await signChannelCredential(await channel.registry.issue(other)),
+      other,
+    );
+    assert.throws(
+      () => channel.server.sshHostKey(other),
+      (error) => isPaddockError(error, 'PDK_CHANNEL_TERMINAL') && /does not serve SSH/.test(error.message),
+    );
+    dialled.ws.close();
+  });
+
+  it('a hello whose SSH host key is not an ed25519 public key line breaks the protocol', async () => {
+    const other = 'ws-bad-hostkey';
+    const dialled = await dial(
+      channel.server.url,
+      await signChannelCredential(await channel.registry.issue(other)),
+    );
+    if ('status' in dialled) assert.fail(`refused with ${dialled.status}`);
+    const closed = new Promise<number>((resolve) => dialled.ws.once('close', (code) => resolve(code)));
+    dialled.ws.send(
+      JSON.stringify({
+        t: 'hello',
+        workspaceId: other,
+        supervisorVersion: '0.0.0-test',
+        protocol: 1,
+        sshHostKey: 'ssh-rsa AAAA\nHost * ProxyCommand evil',
+      }),
+    );
+    assert.equal(await closed, CLOSE.protocol);
+    assert.equal(channel.server.isConnected(other), false);
   });
 
   it('rotation: the supervisor gets a new key, the old one stops working, the new one reconnects', async () => {

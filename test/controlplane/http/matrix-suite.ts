@@ -70,6 +70,11 @@ export const MATRIX: Readonly<Record<string, Row>> = {
     path: () => '/api/workspaces/ws-alice/activity',
     expect: WORKSPACE,
   },
+  // The host key comes from the connected supervisor: ws-alice has none running here (503).
+  'GET /api/workspaces/:workspaceId/ssh-host-key': {
+    path: () => '/api/workspaces/ws-alice/ssh-host-key',
+    expect: { ...WORKSPACE, owner: 503, admin: 503 },
+  },
   'GET /api/recordings': { path: () => '/api/recordings', expect: SIGNED_IN(200) },
   'GET /api/recordings/:recordingId': { path: () => `/api/recordings/${RECORDING_ID}`, expect: RECORDING },
   'GET /auth/login': { path: () => '/auth/login?return=/x', expect: ALL(302) },
