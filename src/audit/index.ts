@@ -39,6 +39,8 @@ export type {
 export { terminalAccessEvent, terminalRecordedEvent } from './events/terminal.ts';
 export type { TerminalAccessInput, TerminalMode, TerminalRecordedInput } from './events/terminal.ts';
 export { findingEvent } from './events/detection.ts';
+export { auditSystemEvent } from './events/audit-system.ts';
+export type { AuditSystemEventInput, AuditSystemEventName } from './events/audit-system.ts';
 export { auditRotatedEvent } from './events/event-log.ts';
 export type { AuditRotatedInput } from './events/event-log.ts';
 export type { FindingEventInput, FindingEventName, FindingEvidence } from './events/detection.ts';

@@ -69,7 +69,7 @@ export {
 } from './workspaces/index.ts';
 export type { NewWorkspaceInput, RevokeHooks, WorkspaceAction, WorkspaceView } from './workspaces/index.ts';
 export { CONTROL_PLANE_SOURCE, receiveAuditBatch } from './audit/ingest.ts';
-export { AuditCheckpointer } from './audit/checkpointer.ts';
+export { AuditCheckpointer, auditKeyPath } from './audit/checkpointer.ts';
 export type { AuditCheckpointerOptions } from './audit/checkpointer.ts';
 export { verifyAuditStore } from './audit/verify-store.ts';
 export type {
@@ -78,3 +78,10 @@ export type {
   BadCheckpoint,
   VerifyAuditStoreOptions,
 } from './audit/verify-store.ts';
+export { ChannelRelay, CLUSTER_TOPICS, ClusterBus, LeaderElection, runFenced } from './cluster/index.ts';
+export type {
+  ClusterBusOptions,
+  ClusterMessage,
+  LeaderElectionOptions,
+  LocalChannel,
+} from './cluster/index.ts';

@@ -54,4 +54,15 @@ describe('canonicalJson', () => {
       );
     }
   });
+
+  it('gives the fast and careful paths the same bytes for integer-like keys, __proto__ and shared objects', () => {
+    const shared = { b: 1, a: 2 };
+    const tricky = JSON.parse('{"z":1,"10":2,"9":3,"__proto__":{"x":1}}');
+    assert.equal(canonicalJson(tricky), '{"10":2,"9":3,"__proto__":{"x":1},"z":1}');
+    assert.equal(
+      canonicalJson({ list: [shared, shared], sorted: { a: [1, { c: null, d: 'x' }] }, gone: undefined }),
+      '{"list":[{"a":2,"b":1},{"a":2,"b":1}],"sorted":{"a":[1,{"c":null,"d":"x"}]}}',
+    );
+    assert.deepEqual(shared, { b: 1, a: 2 }, 'the input is not changed');
+  });
 });

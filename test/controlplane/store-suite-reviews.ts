@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEventRecord, NewReviewRequest } from '../../src/controlplane/index.ts';
+import { chainRecord, GENESIS_HASH } from '../../src/audit/chain/record.ts';
 import type { StoreContext } from './store-suite.ts';
 import { describeStoreReviewGates } from './store-suite-review-gates.ts';
 
@@ -35,17 +36,33 @@ function seedRequest(ctx: StoreContext): NewReviewRequest {
   };
 }
 
+// A real chain per source: the store checks every hash and link.
+const chains = new Map<string, AuditEventRecord[]>();
 function event(seq: number, source = 'ws-ada', uid = `${source}-${seq}`): AuditEventRecord {
-  return {
-    source,
-    seq,
-    uid,
-    classUid: 6003,
-    time: Date.UTC(2025, 0, 1) + seq,
-    event: { metadata: { uid, version: '1.4.0' }, message: `é ${seq}`, raw: '\u0000' },
-    prevHash: `h${seq - 1}`,
-    hash: `h${seq}`,
-  };
+  const key = `${source}/${uid}`;
+  const list = chains.get(key) ?? [];
+  chains.set(key, list);
+  while (list.length < seq) {
+    const n = list.length + 1;
+    const body = {
+      class_uid: 6003,
+      metadata: { uid: n === seq ? uid : `${source}-${n}`, version: '1.4.0' },
+      message: `é ${n}`,
+      raw: '\u0000',
+    };
+    const record = chainRecord(n, Date.UTC(2025, 0, 1) + n, list.at(-1)?.hash ?? GENESIS_HASH, body);
+    list.push({
+      source,
+      seq: n,
+      uid: body.metadata.uid,
+      classUid: 6003,
+      time: record.time,
+      event: body,
+      prevHash: record.prev,
+      hash: record.hash,
+    });
+  }
+  return list[seq - 1] as AuditEventRecord;
 }
 
 export function describeStoreReviews(ctx: StoreContext): void {
@@ -161,10 +178,12 @@ export function describeStoreReviews(ctx: StoreContext): void {
       assert.deepEqual(await ctx.store.appendAuditEvents([event(2), event(1), event(3)]), {
         inserted: 3,
         skipped: 0,
+        heads: [{ source: 'ws-ada', seq: 3, hash: event(3).hash }],
       });
       assert.deepEqual(await ctx.store.appendAuditEvents([event(1), event(2), event(3), event(4)]), {
         inserted: 1,
         skipped: 3,
+        heads: [{ source: 'ws-ada', seq: 4, hash: event(4).hash }],
       });
       await ctx.store.appendAuditEvents([event(1, 'other')]);
       assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-ada' }), [
@@ -179,16 +198,17 @@ export function describeStoreReviews(ctx: StoreContext): void {
       );
       assert.deepEqual(await ctx.store.lastAuditEvent('ws-ada'), event(4));
       assert.equal(await ctx.store.lastAuditEvent('nobody'), undefined);
-      assert.deepEqual(await ctx.store.appendAuditEvents([]), { inserted: 0, skipped: 0 });
+      assert.deepEqual(await ctx.store.appendAuditEvents([]), { inserted: 0, skipped: 0, heads: [] });
     });
 
     it('refuse a forked or forged chain and store nothing of that batch', async () => {
       await ctx.store.appendAuditEvents([event(1), event(2)]);
-      await assert.rejects(ctx.store.appendAuditEvents([event(3), { ...event(2), hash: 'forged' }]), {
-        code: 'PDK_STORE_CONFLICT',
+      const forged = { ...event(2), event: { ...(event(2).event as object), message: 'forged' } };
+      await assert.rejects(ctx.store.appendAuditEvents([event(3), forged]), {
+        code: 'PDK_AUDIT_CHAIN_BROKEN',
         message:
-          'audit event uid ws-ada-2 is already stored with different content (source ws-ada seq 2): ' +
-          'nothing in this batch was stored',
+          'audit event seq 2 of source ws-ada (uid ws-ada-2) does not match its hash: ' +
+          'edited or corrupted in transit; nothing in this batch was stored',
       });
       await assert.rejects(ctx.store.appendAuditEvents([event(3), event(2, 'ws-ada', 'fork-2')]), {
         code: 'PDK_STORE_CONFLICT',

@@ -31,7 +31,7 @@ export interface StoreContext {
 
 const START = Date.UTC(2025, 0, 1);
 /** The schema version the shipped migrations reach. */
-const LATEST = 2;
+const LATEST = 4;
 
 export function describeStore(name: string, backend: StoreBackend): void {
   describe(`store (${name})`, () => {
@@ -74,6 +74,8 @@ export function describeStore(name: string, backend: StoreBackend): void {
           [
             [1, '0001-initial.sql'],
             [2, '0002-review-gates.sql'],
+            [3, '0003-audit-pipeline.sql'],
+            [4, '0004-reconciler.sql'],
           ],
         );
         for (const row of rows) assert.match(String(row['checksum']), /^[0-9a-f]{64}$/);
@@ -111,13 +113,13 @@ export function describeStore(name: string, backend: StoreBackend): void {
         await ctx.store.close();
         await ctx.backend.sql(
           ctx.url,
-          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (3, '0003-future.sql', 'x', 0)",
+          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (5, '0005-future.sql', 'x', 0)",
         );
         await assert.rejects(openStore({ url: ctx.url, clock: ctx.clock }), {
           code: 'PDK_STORE_MIGRATION',
           message:
-            'the database schema is at version 3 (0003-future.sql), newer than this Paddock (latest migration ' +
-            '0002-review-gates.sql): run the Paddock release that migrated it, or restore a backup taken before',
+            'the database schema is at version 5 (0005-future.sql), newer than this Paddock (latest migration ' +
+            '0004-reconciler.sql): run the Paddock release that migrated it, or restore a backup taken before',
         });
       });
     });

@@ -31,6 +31,8 @@ export interface PostgresCluster {
 export interface StartPostgresOptions {
   /** Progress lines. Default: stderr. */
   readonly log?: (line: string) => void;
+  /** Keep fsync and synchronous commit on (benchmarks of durable writes). Default false: tests run faster without. */
+  readonly durable?: boolean;
 }
 
 const PG_ROOT = '/usr/lib/postgresql';
@@ -142,7 +144,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     let port = 0;
     for (let attempt = 1; !running; attempt++) {
       port = await freePort();
-      const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+      const speed = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+      const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir}${speed} -c max_connections=200`;
       try {
         await run(
           pgCtl,

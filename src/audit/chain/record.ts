@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.ts';
+import { createHash, hash } from 'node:crypto';
+import { canonicalize, canonicalJson } from './canonical-json.ts';
 
 // One line of a hash-chained audit log:
 //   {"seq":1,"time":1767225600000,"prev":"000…0","hash":"9f…","event":{…}}
@@ -31,6 +31,24 @@ export function recordHash(seq: number, time: number, prev: string, event: unkno
   return createHash('sha256').update(canonicalJson({ seq, time, prev, event })).digest('hex');
 }
 
+/**
+ * recordHash for an event already in canonical JSON (as the control plane's store keeps it):
+ * the hashed bytes are rebuilt by concatenation, members in canonical order (event, prev, seq,
+ * time), so verifying a stored chain needs no parse. Equal to recordHash(seq, time, prev,
+ * JSON.parse(canonicalEvent)) whenever canonicalEvent is canonical and prev is a lowercase hex
+ * digest (callers check it: it is written into the hashed bytes unescaped).
+ */
+export function recordHashOfCanonical(
+  seq: number,
+  time: number,
+  prev: string,
+  canonicalEvent: string,
+): string {
+  // crypto.hash: the one-shot form, markedly cheaper than createHash for records this small.
+  // prev is a hex digest (callers check), so it needs no escaping.
+  return hash('sha256', `{"event":${canonicalEvent},"prev":"${prev}","seq":${seq},"time":${time}}`);
+}
+
 /** Builds the record that follows `prev` (or starts the chain when prev is GENESIS_HASH). */
 export function chainRecord(
   seq: number,
@@ -38,7 +56,12 @@ export function chainRecord(
   prev: string,
   event: Record<string, unknown>,
 ): AuditRecord {
-  return { seq, time, prev, hash: recordHash(seq, time, prev, event), event };
+  // The record keeps the event in canonical member order (see canonicalize), hashed once.
+  const canonical = canonicalize(event);
+  const hash = HEX64.test(prev)
+    ? recordHashOfCanonical(seq, time, prev, canonical.text)
+    : recordHash(seq, time, prev, event);
+  return { seq, time, prev, hash, event: canonical.value as Record<string, unknown> };
 }
 
 /** One JSON line, members in reading order (the hash does not depend on it). */

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { type AuditRecord, chainRecord, serializeRecord } from './record.ts';
-import { readChainTail } from './tail.ts';
+import { type ChainTail, readChainTail } from './tail.ts';
 
 // The append-only writer of a hash-chained audit log. One writer per file (the supervisor's
 // audit spool, the control plane's audit store export): two writers would fork the chain.
@@ -18,6 +18,11 @@ export interface AuditChainWriterOptions {
   readonly checkEvent?: (event: unknown) => void;
   /** Source of record times. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Where the chain stands when the file is empty or missing: a new segment of a spool
+   * continues its predecessor's chain. Ignored when the file has records. Default: genesis.
+   */
+  readonly continueFrom?: ChainTail;
 }
 
 interface Pending {
@@ -39,6 +44,7 @@ export class AuditChainWriter {
   readonly #options: AuditChainWriterOptions;
   #seq: number;
   #head: string;
+  #size: number;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #failure: PaddockError | undefined;
@@ -48,9 +54,11 @@ export class AuditChainWriter {
     path: string,
     handle: FileHandle,
     tail: { seq: number; hash: string },
+    size: number,
     options: AuditChainWriterOptions,
   ) {
     this.path = path;
+    this.#size = size;
     this.#handle = handle;
     this.#options = options;
     this.#seq = tail.seq;
@@ -64,11 +72,13 @@ export class AuditChainWriter {
    * @example const writer = await AuditChainWriter.open('/var/lib/paddock/audit/ws-1.jsonl');
    */
   static async open(path: string, options: AuditChainWriterOptions = {}): Promise<AuditChainWriter> {
-    const existed = await stat(path).then(
-      () => true,
-      () => false,
+    const size = await stat(path).then(
+      (info) => info.size,
+      () => -1,
     );
-    const tail = await readChainTail(path);
+    const existed = size >= 0;
+    const ownTail = await readChainTail(path);
+    const tail = ownTail.seq === 0 && options.continueFrom ? options.continueFrom : ownTail;
     let handle: FileHandle;
     try {
       handle = await open(path, 'a', 0o600);
@@ -86,7 +96,7 @@ export class AuditChainWriter {
         },
       );
     }
-    return new AuditChainWriter(path, handle, tail, options);
+    return new AuditChainWriter(path, handle, tail, Math.max(size, 0), options);
   }
 
   /** Sequence number of the last durable record (0 for an empty log). */
@@ -97,6 +107,11 @@ export class AuditChainWriter {
   /** Hash of the last durable record: the value to anchor elsewhere. */
   get head(): string {
     return this.#head;
+  }
+
+  /** Bytes in the file once every committed write is counted (for rotation). */
+  get size(): number {
+    return this.#size;
   }
 
   /** Appends one event; resolves with its record once it is on disk (after fdatasync). */
@@ -168,9 +183,9 @@ export class AuditChainWriter {
     }
     if (accepted.length === 0) return;
     try {
-      await this.#writeAll(
-        Buffer.from(accepted.flatMap((a) => a.records.map(serializeRecord)).join(''), 'utf8'),
-      );
+      const data = Buffer.from(accepted.flatMap((a) => a.records.map(serializeRecord)).join(''), 'utf8');
+      await this.#writeAll(data);
+      this.#size += data.length;
       await this.#handle.datasync();
     } catch (error) {
       const message = `audit log ${this.path} could not be written: ${(error as Error).message}`;

@@ -142,6 +142,23 @@ export const AUDIT_EVENTS = {
     when: 'a finding gained evidence or changed severity',
   },
   'finding.closed': { classUid: 2004, activities: [3], when: 'a finding was resolved' },
+
+  'audit.checkpoint_written': {
+    classUid: 6003,
+    activities: [1],
+    when: 'the control plane signed a checkpoint of every audit chain head',
+  },
+  'audit.spool_rotated': { classUid: 6003, activities: [1], when: 'an audit spool started a new segment' },
+  'audit.exported': {
+    classUid: 6003,
+    activities: [2],
+    when: 'audit events were exported (`paddock audit export`)',
+  },
+  'audit.verify_failed': {
+    classUid: 6003,
+    activities: [2],
+    when: 'verification found an audit chain or checkpoint altered',
+  },
 } as const satisfies Record<string, AuditEventSpec>;
 
 /** Every audit event name, e.g. `egress.denied`. */

@@ -48,6 +48,10 @@ export interface PolicyEventInput extends AuditContext {
   readonly channel?: string;
   /** Required for policy.rejected. */
   readonly failure?: LifecycleFailure;
+  /** For policy.released: the desired-state commit the bundle was compiled from. */
+  readonly commit?: string;
+  /** For policy.released: who approved the release (the `user` is who carried it out). */
+  readonly approvedBy?: string;
 }
 
 function activityOf(event: ComponentEventName | PolicyEventName): number {
@@ -95,6 +99,8 @@ export function policyEvent(input: PolicyEventInput): OcsfEvent {
       paddock: {
         channel: input.channel,
         kept_bundle: input.keptBundle && { id: input.keptBundle.id, version: input.keptBundle.version },
+        commit: input.commit,
+        approved_by: input.approvedBy,
       },
     },
   });

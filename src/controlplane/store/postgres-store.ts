@@ -73,6 +73,7 @@ function numberPlaceholders(sql: string): string {
 
 interface Queryable {
   query(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  query(config: { text: string; values: unknown[]; rowMode: 'array' }): Promise<pg.QueryResult>;
 }
 
 class PostgresExecutor implements SqlExecutor {
@@ -90,6 +91,10 @@ class PostgresExecutor implements SqlExecutor {
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
     return (await this.#send(sql, params)).rows as SqlRow[];
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return (await this.#send(sql, params, 'array')).rows as unknown[][];
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
@@ -138,13 +143,16 @@ class PostgresExecutor implements SqlExecutor {
     );
   }
 
-  async #send(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> {
+  async #send(sql: string, params: readonly SqlValue[], rowMode?: 'array'): Promise<pg.QueryResult> {
     let text = this.#sql.get(sql);
     if (text === undefined) {
       text = numberPlaceholders(sql);
       this.#sql.set(sql, text);
     }
-    return this.#client.query(text, [...params]).catch((error) => this.#rethrow(error));
+    const query = rowMode ? { text, values: [...params], rowMode } : undefined;
+    return (query ? this.#client.query(query) : this.#client.query(text, [...params])).catch((error) =>
+      this.#rethrow(error),
+    );
   }
 
   #rethrow(error: unknown): never {

@@ -11,6 +11,11 @@ export interface SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs one statement and resolves to its rows (empty for statements without RETURNING). */
   query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /**
+   * Runs one statement and resolves to its rows as arrays, columns in SELECT order: for bulk
+   * reads (audit verification), where building an object per row costs more than the read.
+   */
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   /** Runs one statement and resolves to the number of rows it changed. */
   execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /** Runs a multi-statement script without parameters (migrations). */

@@ -1,6 +1,15 @@
 import type { Clock } from '../../core/clock.ts';
 import { PaddockError } from '../../core/errors.ts';
-import { appendAuditEvents, lastAuditEvent, readAuditEvents } from './audit-queries.ts';
+import type { SignedCheckpoint } from '../../audit/index.ts';
+import {
+  appendAuditCheckpoint,
+  auditEventCodeAt,
+  auditSnapshot,
+  listAuditCheckpoints,
+  readAuditLog,
+  searchAuditLog,
+} from './audit-log-queries.ts';
+import { appendAuditEvents, appendChainedEvents, lastAuditEvent, readAuditEvents } from './audit-queries.ts';
 import {
   addReviewApproval,
   createReviewRequest,
@@ -15,12 +24,23 @@ import {
   findBoundReviewRequest,
   voteOnReviewRequest,
 } from './review-gate-queries.ts';
+import {
+  beginReconcileApply,
+  completeReconcileStep,
+  finishReconcileApply,
+  lastReconcileApply,
+  listReconcileMarks,
+  openReconcileApply,
+} from './reconcile-queries.ts';
 import { SESSION_COLUMNS, toSession, toUser, toWorkspace, USER_COLUMNS, WORKSPACE_COLUMNS } from './rows.ts';
 import { rethrowAsStoreError, type SqlExecutor } from './sql-executor.ts';
 import type {
   AuditAppendResult,
   AuditEventRecord,
+  AuditLogEntry,
   AuditReadOptions,
+  AuditSearchFilter,
+  AuditSnapshot,
   NewReviewApproval,
   NewReviewRequest,
   NewReviewVote,
@@ -38,6 +58,9 @@ import type {
   UserPatch,
   UserRecord,
   WorkspaceRecord,
+  NewReconcileApply,
+  ReconcileApplyRecord,
+  ReconcileMark,
 } from './store.ts';
 
 const conflict = (message: string) => () => new PaddockError('PDK_STORE_CONFLICT', message);
@@ -290,6 +313,61 @@ export class SqlStore implements Store {
 
   lastAuditEvent(source: string): Promise<AuditEventRecord | undefined> {
     return lastAuditEvent(this.#db, source);
+  }
+
+  appendChainedAuditEvents(
+    source: string,
+    events: readonly Record<string, unknown>[],
+  ): Promise<AuditEventRecord[]> {
+    return appendChainedEvents(this.#db, source, events, this.#now());
+  }
+
+  readAuditLog(options: { afterGseq?: number; uptoGseq?: number; limit?: number }): Promise<AuditLogEntry[]> {
+    return readAuditLog(this.#db, options);
+  }
+
+  searchAuditLog(filter: AuditSearchFilter): Promise<AuditLogEntry[]> {
+    return searchAuditLog(this.#db, filter);
+  }
+
+  auditSnapshot(): Promise<AuditSnapshot> {
+    return auditSnapshot(this.#db);
+  }
+
+  appendAuditCheckpoint(checkpoint: SignedCheckpoint): Promise<boolean> {
+    return appendAuditCheckpoint(this.#db, checkpoint);
+  }
+
+  listAuditCheckpoints(options: { afterIndex?: number; limit?: number }): Promise<SignedCheckpoint[]> {
+    return listAuditCheckpoints(this.#db, options);
+  }
+
+  beginReconcileApply(apply: NewReconcileApply): Promise<ReconcileApplyRecord> {
+    return beginReconcileApply(this.#db, apply, this.#now());
+  }
+
+  openReconcileApply(): Promise<ReconcileApplyRecord | undefined> {
+    return openReconcileApply(this.#db);
+  }
+
+  completeReconcileStep(applyId: string, index: number, marks: readonly ReconcileMark[]): Promise<void> {
+    return completeReconcileStep(this.#db, applyId, index, marks, this.#now());
+  }
+
+  finishReconcileApply(applyId: string): Promise<void> {
+    return finishReconcileApply(this.#db, applyId, this.#now());
+  }
+
+  lastReconcileApply(): Promise<ReconcileApplyRecord | undefined> {
+    return lastReconcileApply(this.#db);
+  }
+
+  listReconcileMarks(): Promise<ReconcileMark[]> {
+    return listReconcileMarks(this.#db);
+  }
+
+  auditEventCodeAt(gseq: number): Promise<string | undefined> {
+    return auditEventCodeAt(this.#db, gseq);
   }
 
   close(): Promise<void> {

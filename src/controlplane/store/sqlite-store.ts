@@ -106,6 +106,12 @@ class SqliteExecutor implements SqlExecutor {
     return this.#serial(() => this.#run(() => Number(this.#statement(sql).run(...bind(params)).changes)));
   }
 
+  queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return this.#serial(() =>
+      this.#run(() => this.#arrayStatement(sql).all(...bind(params)) as unknown as unknown[][]),
+    );
+  }
+
   script(sql: string): Promise<void> {
     return this.#serial(() => this.#run(() => this.#db.exec(sql)));
   }
@@ -144,6 +150,8 @@ class SqliteExecutor implements SqlExecutor {
         this.#run(() => this.#statement(sql).all(...bind(params)) as SqlRow[]),
       execute: async (sql, params = []) =>
         this.#run(() => Number(this.#statement(sql).run(...bind(params)).changes)),
+      queryArrays: async (sql, params = []) =>
+        this.#run(() => this.#arrayStatement(sql).all(...bind(params)) as unknown as unknown[][]),
       script: async (sql) => this.#run(() => this.#db.exec(sql)),
       lockForMigration: async () => {},
       transaction: () =>
@@ -164,6 +172,18 @@ class SqliteExecutor implements SqlExecutor {
     if (!statement) {
       statement = this.#db.prepare(sql);
       this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** A second prepared statement per SQL text, returning arrays (the mode is per statement). */
+  #arrayStatement(sql: string): StatementSync {
+    const key = `arrays:${sql}`;
+    let statement = this.#statements.get(key);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      statement.setReturnArrays(true);
+      this.#statements.set(key, statement);
     }
     return statement;
   }

@@ -3,6 +3,7 @@
 // so callers never see which database is behind it. Timestamps are integers:
 // milliseconds since the epoch, taken from the store's injected clock.
 
+import type { SignedCheckpoint } from '../../audit/index.ts';
 import type {
   NewReviewApproval,
   NewReviewRequest,
@@ -87,6 +88,33 @@ export type {
   ReviewVoteResult,
 } from './review-records.ts';
 
+/** One run of `paddock apply`: the plan it carries out, at which commit, approved by whom. */
+export interface ReconcileApplyRecord {
+  readonly id: string;
+  readonly commit: string;
+  readonly plan: JsonValue;
+  readonly approvedBy: string;
+  readonly status: 'open' | 'done';
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+  /** Indexes of the plan's steps already carried out, ascending. */
+  readonly doneSteps: readonly number[];
+}
+
+export type NewReconcileApply = Pick<ReconcileApplyRecord, 'id' | 'commit' | 'plan' | 'approvedBy'>;
+
+/** What a reconciled object was last built or released from (a workspace's profile, a blueprint's bundle). */
+export interface ReconcileMark {
+  readonly kind: 'workspace' | 'bundle';
+  /** The workspace id or the blueprint name. */
+  readonly name: string;
+  /** The content digest it was built or released from. */
+  readonly hash: string;
+  /** Free text: a workspace's image, a bundle's id. */
+  readonly detail: string;
+  readonly commit: string;
+}
+
 /** One event of a source's hash chain (a supervisor's spool, the control plane itself). */
 export interface AuditEventRecord {
   readonly source: string;
@@ -96,7 +124,7 @@ export interface AuditEventRecord {
   readonly uid: string;
   /** The OCSF `class_uid`. */
   readonly classUid: number;
-  /** The event's time, in milliseconds since the epoch. */
+  /** The chain record's time (covered by its hash), in milliseconds since the epoch. */
   readonly time: number;
   readonly event: JsonValue;
   readonly prevHash: string;
@@ -107,6 +135,61 @@ export interface AuditAppendResult {
   readonly inserted: number;
   /** Events whose uid was already stored with the same source, seq and hash (a replayed upload). */
   readonly skipped: number;
+  /** Where each source of the batch now ends: what an uploader may mark acknowledged. */
+  readonly heads: readonly AuditChainHead[];
+}
+
+/** Where one source's chain ends in the store. */
+export interface AuditChainHead {
+  readonly source: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** One stored event in the global order, its event text as stored (canonical JSON). */
+export interface AuditLogEntry {
+  /** Global sequence number: the order events were committed in, over every source, from 1. */
+  readonly gseq: number;
+  readonly source: string;
+  readonly seq: number;
+  readonly uid: string;
+  readonly classUid: number;
+  /** The chain record's time (covered by its hash), milliseconds since the epoch. */
+  readonly time: number;
+  /** The OCSF event in canonical JSON, exactly the bytes its hash covers. */
+  readonly eventJson: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** Filters for searchAuditLog; all given ones must match. */
+export interface AuditSearchFilter {
+  /** The actor's email, else their identity-provider uid. */
+  readonly user?: string;
+  /** The workspace id (the event's device.uid). */
+  readonly workspace?: string;
+  readonly classUid?: number;
+  /** The event name, e.g. `egress.denied`. */
+  readonly eventCode?: string;
+  readonly decision?: 'allow' | 'deny' | 'review';
+  readonly source?: string;
+  /** Record time from (inclusive), milliseconds since the epoch. */
+  readonly since?: number;
+  /** Record time until (exclusive). */
+  readonly until?: number;
+  readonly afterGseq?: number;
+  /** Default 100, at most 10000. */
+  readonly limit?: number;
+  /** Take the newest `limit` matches instead of the oldest (still returned oldest first). */
+  readonly newest?: boolean;
+}
+
+/** The global sequence and every chain head at one instant, and the newest checkpoint. */
+export interface AuditSnapshot {
+  readonly gseq: number;
+  /** Sorted by source (UTF-16 code units). */
+  readonly heads: readonly AuditChainHead[];
+  readonly lastCheckpoint?: SignedCheckpoint;
 }
 
 export interface AuditReadOptions {
@@ -210,15 +293,58 @@ export interface Store {
   expireReviewRequests(filter?: { readonly id?: string }): Promise<ReviewRequestRecord[]>;
 
   /**
-   * Stores a batch atomically. A uid already stored with the same source, seq and hash is
-   * skipped (uploads are retried); the same uid with different content, or another event at a
-   * taken (source, seq), is PDK_STORE_CONFLICT and stores nothing.
+   * Stores a batch of chain records atomically, each with the next global sequence number. A
+   * uid already stored with the same source, seq and hash is skipped (uploads are retried); the
+   * same uid with different content, another event at a taken (source, seq), a gap after the
+   * source's head or a prev that does not link is PDK_STORE_CONFLICT; a record whose hash does
+   * not match its content is PDK_AUDIT_CHAIN_BROKEN. Either way nothing is stored.
    */
   appendAuditEvents(batch: readonly AuditEventRecord[]): Promise<AuditAppendResult>;
+  /**
+   * Appends OCSF events to `source`'s chain with seq, prev and hash computed by the store under
+   * the ingest lock (for the control plane's own events: any replica, or the CLI, may write).
+   */
+  appendChainedAuditEvents(
+    source: string,
+    events: readonly Record<string, unknown>[],
+  ): Promise<AuditEventRecord[]>;
+  /** Events in global order with gseq in (afterGseq, uptoGseq]. Default limit 1000, at most 10000. */
+  readAuditLog(options: {
+    readonly afterGseq?: number;
+    readonly uptoGseq?: number;
+    readonly limit?: number;
+  }): Promise<AuditLogEntry[]>;
+  searchAuditLog(filter: AuditSearchFilter): Promise<AuditLogEntry[]>;
+  auditSnapshot(): Promise<AuditSnapshot>;
+  /** Stores a signed checkpoint; false when its index is already taken. */
+  appendAuditCheckpoint(checkpoint: SignedCheckpoint): Promise<boolean>;
+  /** Oldest first. Default limit 1000, at most 10000. */
+  listAuditCheckpoints(options: {
+    readonly afterIndex?: number;
+    readonly limit?: number;
+  }): Promise<SignedCheckpoint[]>;
+  /** The event name stored at a global sequence number. */
+  auditEventCodeAt(gseq: number): Promise<string | undefined>;
   /** Events of one source in seq order. */
   readAuditEvents(options: AuditReadOptions): Promise<AuditEventRecord[]>;
   /** The newest event of a source (where its chain continues), or undefined. */
   lastAuditEvent(source: string): Promise<AuditEventRecord | undefined>;
+
+  /**
+   * The reconciler (src/controlplane/reconciler): records an apply with its plan before any
+   * step runs. PDK_STORE_CONFLICT while another apply is open (at most one at a time).
+   */
+  beginReconcileApply(apply: NewReconcileApply): Promise<ReconcileApplyRecord>;
+  /** The apply in progress (with the steps already done), if any. */
+  openReconcileApply(): Promise<ReconcileApplyRecord | undefined>;
+  /** Marks a step done and stores its marks, in one transaction. PDK_STORE_CONFLICT when already done. */
+  completeReconcileStep(applyId: string, index: number, marks: readonly ReconcileMark[]): Promise<void>;
+  /** Closes an apply. PDK_STORE_NOT_FOUND when it is not open. */
+  finishReconcileApply(applyId: string): Promise<void>;
+  /** The newest finished apply. */
+  lastReconcileApply(): Promise<ReconcileApplyRecord | undefined>;
+  /** Every mark, ordered by kind and name. */
+  listReconcileMarks(): Promise<ReconcileMark[]>;
 
   /** Releases the database; the store cannot be used afterwards. */
   close(): Promise<void>;

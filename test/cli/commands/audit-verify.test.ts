@@ -76,11 +76,11 @@ describe('paddock audit verify', () => {
     assert.match(result.stderr, /\n {2}fix: Check that the file exists and is readable/);
   });
 
-  it('requires exactly one FILE, exit 2', async () => {
-    const result = await runCli(['audit', 'verify'], dir);
+  it('takes at most one FILE, exit 2', async () => {
+    const result = await runCli(['audit', 'verify', 'a.jsonl', 'b.jsonl'], dir);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^error PDK_CLI_USAGE: paddock audit verify takes one FILE, got 0\n/);
+    assert.match(result.stderr, /^error PDK_CLI_USAGE: paddock audit verify takes at most one FILE, got 2\n/);
     const help = await runCli(['audit', 'verify', '--help'], dir);
-    assert.match(help.stdout, /^Usage: paddock audit verify FILE\n/);
+    assert.match(help.stdout, /^Usage: paddock audit verify \[FILE\] \[--data-dir DIR\]/);
   });
 });

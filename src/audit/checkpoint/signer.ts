@@ -1,0 +1,151 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { PaddockError } from '../../core/errors.ts';
+
+// The checkpoint signer. A small interface so that a KMS or HSM key can replace the file key
+// without touching the checkpointer: it needs only a key id, the public key and sign().
+
+/** Signs checkpoint bodies with Ed25519. */
+export interface CheckpointSigner {
+  /** Identifies the key in every checkpoint it signs (keyIdOf its public key). */
+  readonly keyId: string;
+  /** The public key in SPKI PEM: what verifiers need. */
+  readonly publicKeyPem: string;
+  /** An Ed25519 signature (64 bytes) over `data`. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A key id: `ed25519:` and the first 32 hex digits of the SHA-256 of the SPKI DER public key. */
+export function keyIdOf(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return `ed25519:${createHash('sha256').update(der).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Reads an Ed25519 public key in SPKI PEM. Throws PDK_AUDIT_KEY when it is not one.
+ * @example const key = publicKeyFromPem(readFileSync('audit-signing.pub.pem', 'utf8'));
+ */
+export function publicKeyFromPem(pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (error) {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `public key is not a PEM public key: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new PaddockError('PDK_AUDIT_KEY', `public key is ${key.asymmetricKeyType}, not Ed25519`);
+  return key;
+}
+
+/** Where the public key of a key file is written: `<file minus .pem>.pub.pem`. */
+export function publicKeyPathFor(privateKeyPath: string): string {
+  return `${privateKeyPath.replace(/\.pem$/, '')}.pub.pem`;
+}
+
+/**
+ * The file-backed signer: reads the Ed25519 PKCS#8 PEM key at `path`, or generates one there
+ * (mode 0600, created exclusively so two starting replicas cannot both write it) on first
+ * start. Writes the public key beside it (publicKeyPathFor) for verifiers. Refuses
+ * (PDK_AUDIT_KEY) a key file readable by group or others, or one that is not Ed25519.
+ * @example const signer = openFileSigner(join(dataDir, 'audit', 'checkpoint-key.pem'));
+ */
+export function openFileSigner(path: string): CheckpointSigner {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  createKeyFileIfMissing(path);
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `audit signing key ${path} has mode ${mode.toString(8)}: it must be readable by its owner only (chmod 600)`,
+    );
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `audit signing key ${path} could not be read: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `audit signing key ${path} is ${privateKey.asymmetricKeyType}, not Ed25519`,
+    );
+  }
+  const publicKey = createPublicKey(privateKey);
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const pubPath = publicKeyPathFor(path);
+  let current: string | undefined;
+  try {
+    current = readFileSync(pubPath, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== publicKeyPem) writeFileSync(pubPath, publicKeyPem, { mode: 0o644 });
+  return {
+    keyId: keyIdOf(publicKey),
+    publicKeyPem,
+    sign: async (data) => sign(null, data, privateKey),
+  };
+}
+
+function createKeyFileIfMissing(path: string): void {
+  if (existsSync(path)) return;
+  // Written under a temporary name, then linked into place: link fails when the name exists,
+  // so of two replicas starting together one key wins and nobody ever reads a half-written file.
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      writeSync(fd, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(temporary, 0o600);
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new PaddockError(
+        'PDK_AUDIT_KEY',
+        `audit signing key ${path} could not be created: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
