@@ -14,6 +14,8 @@ export const ENV = {
   mcpSocket: 'PADDOCK_MCP_SOCKET',
   /** Where each `paddock run` serves its review socket and `paddock review` looks. Default /run/paddock/reviews. */
   reviewDir: 'PADDOCK_REVIEW_DIR',
+  /** Tests only: `1` rewrites golden files (test/providers/kubevirt/golden) instead of comparing with them. */
+  updateGolden: 'PADDOCK_UPDATE_GOLDEN',
   /** PostgreSQL server URL for tests; set by scripts/test.ts, which starts a throwaway cluster. */
   testDatabaseUrl: 'PADDOCK_TEST_DATABASE_URL',
   /** The control plane's URL for client commands (`paddock connect`); overrides the one `paddock login` saved. */

@@ -1,0 +1,10 @@
+export { electionLockKey, ensureClusterTables } from './cluster-tables.ts';
+export { runFenced } from './fencing.ts';
+export { LeaderElection } from './leader-election.ts';
+export type { LeaderElectionOptions } from './leader-election.ts';
+export { CLUSTER_TOPICS, ClusterBus, MAX_NOTIFY_PAYLOAD_BYTES } from './notify-bus.ts';
+export type { ClusterBusOptions, ClusterMessage } from './notify-bus.ts';
+export { ChannelRelay } from './channel-relay.ts';
+export type { ChannelEvent, LocalChannel } from './channel-relay.ts';
+export { LeaderLoop } from './leader-loop.ts';
+export type { LeaderLoopOptions } from './leader-loop.ts';

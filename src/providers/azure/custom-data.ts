@@ -1,0 +1,190 @@
+import { gzipSync } from 'node:zlib';
+import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+
+// What a workspace VM is handed at first boot (custom data): the supervisor's config, the
+// desired-state files its sandbox follows, and how to fetch its channel identity. The identity
+// itself is never in custom data (custom data is readable by anyone who can read the VM model):
+// it is a Key Vault secret the VM reads over the private endpoint with its managed identity,
+// at every supervisor start, into memory-backed storage.
+//
+// Paddock itself (Node.js, the supervisor, the service unit) is in the golden image
+// (deploy/azure/golden-image.pkr.hcl); custom data only configures and starts it.
+
+/** Azure refuses custom data longer than this many base64 characters. */
+export const CUSTOM_DATA_MAX_BASE64 = 65_536;
+
+export interface DesiredStateFile {
+  /** Path relative to the repository root, `/`-separated. */
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface BootstrapInput {
+  readonly workspaceId: string;
+  readonly channelUrl: string;
+  readonly blueprint: string;
+  readonly profile: string;
+  readonly files: readonly DesiredStateFile[];
+  /** `https://VAULT.vault.azure.net/secrets/NAME`: the channel identity. */
+  readonly identitySecretUrl: string;
+  /** Resource id of the VM's user-assigned identity (IMDS `msi_res_id`). */
+  readonly managedIdentityId: string;
+}
+
+const LINUX = {
+  root: '/etc/paddock',
+  identityFile: '/run/paddock/identity.json',
+  data: '/var/lib/paddock',
+} as const;
+
+const WINDOWS = {
+  root: 'C:\\ProgramData\\Paddock',
+  /** The data disk (LUN 0), formatted at first boot. */
+  data: 'P:',
+} as const;
+
+/** The workspace data disk as Linux sees it (Azure's udev rules name it by LUN). */
+const LINUX_DATA_DISK = '/dev/disk/azure/scsi1/lun0';
+
+/** The supervisor config as the VM's supervisor reads it (`--config FILE`). */
+export function supervisorConfig(input: BootstrapInput, os: 'linux' | 'windows'): WorkspaceSupervisorConfig {
+  if (os === 'linux')
+    return {
+      workspaceId: input.workspaceId,
+      channelUrl: input.channelUrl,
+      identityFile: LINUX.identityFile,
+      configDir: `${LINUX.root}/desired-state`,
+      blueprint: input.blueprint,
+      profile: input.profile,
+      workdir: `${LINUX.data}/workspace`,
+      homeDir: `${LINUX.data}/home`,
+      auditLog: `${LINUX.data}/audit/supervisor.jsonl`,
+      // systemd starts the supervisor: its parent is pid 1 for as long as it should run.
+      providerPid: 1,
+    };
+  const root = WINDOWS.root;
+  return {
+    workspaceId: input.workspaceId,
+    channelUrl: input.channelUrl,
+    identityFile: `${root}\\run\\identity.json`,
+    configDir: `${root}\\desired-state`,
+    blueprint: input.blueprint,
+    profile: input.profile,
+    workdir: `${WINDOWS.data}\\workspace`,
+    homeDir: `${WINDOWS.data}\\home`,
+    auditLog: `${root}\\audit\\supervisor.jsonl`,
+    // The service control manager (services.exe) is the parent; the service wrapper passes its pid.
+    providerPid: 0,
+  };
+}
+
+const gzB64 = (text: string): string => gzipSync(text, { level: 9 }).toString('base64');
+
+/** The IMDS token request and Key Vault read both boot scripts perform. */
+function imdsTokenUrl(managedIdentityId: string): string {
+  return `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net&msi_res_id=${encodeURIComponent(managedIdentityId)}`;
+}
+
+/** cloud-init user data for a Linux workspace (plain text; the template carries it base64). */
+export function linuxCloudInit(input: BootstrapInput): string {
+  const config = JSON.stringify(supervisorConfig(input, 'linux'), null, 2);
+  const fetchIdentity = [
+    '#!/bin/sh',
+    '# Reads the channel identity from Key Vault (private endpoint) with the VM identity.',
+    'set -eu',
+    'umask 077',
+    'mkdir -p /run/paddock',
+    `token=$(curl -fsS -H Metadata:true '${imdsTokenUrl(input.managedIdentityId)}' | node -e 'process.stdin.on("data",(d)=>process.stdout.write(JSON.parse(d).access_token))')`,
+    `curl -fsS -H "Authorization: Bearer $token" '${input.identitySecretUrl}?api-version=7.4' | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).value))' > ${LINUX.identityFile}.tmp`,
+    `mv ${LINUX.identityFile}.tmp ${LINUX.identityFile}`,
+    '',
+  ].join('\n');
+  const files = [
+    { path: `${LINUX.root}/supervisor.json`, content: `${config}\n`, permissions: '0600' },
+    { path: '/usr/local/lib/paddock/fetch-identity.sh', content: fetchIdentity, permissions: '0700' },
+    ...[...input.files]
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((file) => ({
+        path: `${LINUX.root}/desired-state/${file.path}`,
+        content: file.content,
+        permissions: '0644',
+      })),
+  ];
+  const lines = [
+    '#cloud-config',
+    // The data disk keeps /var/lib/paddock (workspace, home, audit) across rebuilds; never reformatted.
+    'disk_setup:',
+    `  ${LINUX_DATA_DISK}: {table_type: gpt, layout: true, overwrite: false}`,
+    'fs_setup:',
+    `  - {device: ${LINUX_DATA_DISK}, partition: 1, filesystem: ext4, label: paddock-data, overwrite: false}`,
+    'mounts:',
+    `  - [LABEL=paddock-data, ${LINUX.data}, ext4, "defaults,nofail", "0", "2"]`,
+    'write_files:',
+  ];
+  for (const file of files) {
+    lines.push(
+      `  - path: ${file.path}`,
+      '    owner: root:root',
+      `    permissions: '${file.permissions}'`,
+      '    encoding: gz+b64',
+      `    content: ${gzB64(file.content)}`,
+    );
+  }
+  lines.push(
+    'runcmd:',
+    `  - [mkdir, -p, ${LINUX.data}/workspace, ${LINUX.data}/home, ${LINUX.data}/audit]`,
+    '  - [systemctl, enable, --now, paddock-supervisor.service]',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** PowerShell bootstrap for a Windows workspace (custom data, run by the CustomScript extension). */
+export function windowsBootstrap(input: BootstrapInput): string {
+  const root = WINDOWS.root;
+  const config = JSON.stringify(supervisorConfig(input, 'windows'), null, 2);
+  const lines = [
+    '# Paddock workspace bootstrap (custom data; run once by the CustomScript extension).',
+    "$ErrorActionPreference = 'Stop'",
+    `$root = '${root}'`,
+    '# The data disk (LUN 0) keeps workspace and home across rebuilds: formatted only while still RAW.',
+    "Get-Disk | Where-Object { $_.PartitionStyle -eq 'RAW' -and $_.Location -match 'LUN 0' } | Initialize-Disk -PartitionStyle GPT -PassThru | New-Partition -DriveLetter P -UseMaximumSize | Format-Volume -FileSystem NTFS -NewFileSystemLabel paddock-data -Confirm:$false | Out-Null",
+    "foreach ($dir in 'desired-state','run','audit') { New-Item -ItemType Directory -Force -Path (Join-Path $root $dir) | Out-Null }",
+    "foreach ($dir in 'P:\\workspace','P:\\home') { New-Item -ItemType Directory -Force -Path $dir | Out-Null }",
+    '# Only SYSTEM and Administrators may read the Paddock directory (identity, config).',
+    'icacls $root /inheritance:r /grant:r "SYSTEM:(OI)(CI)F" "Administrators:(OI)(CI)F" | Out-Null',
+    'function Write-Gz([string]$path, [string]$b64) {',
+    '  $bytes = [Convert]::FromBase64String($b64)',
+    '  $in = New-Object IO.MemoryStream(,$bytes)',
+    '  $gz = New-Object IO.Compression.GZipStream($in, [IO.Compression.CompressionMode]::Decompress)',
+    '  $out = New-Object IO.MemoryStream',
+    '  $gz.CopyTo($out)',
+    '  New-Item -ItemType Directory -Force -Path (Split-Path $path) | Out-Null',
+    '  [IO.File]::WriteAllBytes($path, $out.ToArray())',
+    '}',
+    `Write-Gz (Join-Path $root 'supervisor.json') '${gzB64(`${config}\n`)}'`,
+  ];
+  for (const file of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
+    const windowsPath = file.path.replaceAll('/', '\\');
+    lines.push(`Write-Gz (Join-Path $root 'desired-state\\${windowsPath}') '${gzB64(file.content)}'`);
+  }
+  lines.push(
+    '# Fetches the channel identity from Key Vault (private endpoint) with the VM identity, before each start.',
+    `$fetch = @'`,
+    `$token = (Invoke-RestMethod -Headers @{Metadata='true'} -Uri '${imdsTokenUrl(input.managedIdentityId)}').access_token`,
+    `$secret = Invoke-RestMethod -Headers @{Authorization="Bearer $token"} -Uri '${input.identitySecretUrl}?api-version=7.4'`,
+    `[IO.File]::WriteAllText('${root}\\run\\identity.json', $secret.value)`,
+    `'@`,
+    "Set-Content -Path (Join-Path $root 'fetch-identity.ps1') -Value $fetch",
+    '# The golden image installs the PaddockSupervisor service (stopped, manual); enable and start it.',
+    'Set-Service -Name PaddockSupervisor -StartupType Automatic',
+    'Start-Service -Name PaddockSupervisor',
+    '',
+  );
+  return lines.join('\r\n');
+}
+
+/** Custom data as the VM model carries it: base64 of the boot document. */
+export function customData(document: string): string {
+  return Buffer.from(document, 'utf8').toString('base64');
+}
