@@ -95,3 +95,13 @@ export type {
   PolicyDecision,
   PolicyPrincipal,
 } from './pdp/types.ts';
+export { POLICY_PROTECTED_PATHS, PROTECTED_NAMES } from './bundle/protected-paths.ts';
+export {
+  compileReleaseBundle,
+  denyAllBundle,
+  parseReleaseBundle,
+  RELEASE_BUNDLE_FORMAT,
+  releaseBundleHash,
+  serializeReleaseBundle,
+} from './bundle/index.ts';
+export type { BundleLogging, ReleaseBundle, ReleaseBundleInput, SourceFileHash } from './bundle/index.ts';

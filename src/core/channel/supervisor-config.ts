@@ -20,8 +20,20 @@ export interface WorkspaceSupervisorConfig {
   readonly homeDir: string;
   /** Root-owned state directory for the sandbox launcher (uid slots, /etc mirror). Default the launcher's. */
   readonly stateDir?: string;
-  /** Hash-chained audit log of this supervisor's events. */
+  /**
+   * Names the supervisor's state directory (its parent): the audit spool is `audit-spool/`
+   * beside this path (shipped to the control plane), the SSH host key `ssh/`, paddock-try
+   * `tools/`. The file itself is no longer written.
+   */
   readonly auditLog: string;
   /** The provider's pid: once the supervisor's parent is another, the provider is gone and it exits. */
   readonly providerPid: number;
+  /**
+   * Signed policy releases (docs/releases.md): the channel this workspace follows, the file
+   * holding that channel's root.json it was provisioned with (its trust anchor), and the
+   * supervisor's private directory for trusted metadata and the last good bundle. With it,
+   * terminals enforce the released bundle (deny-all until one verifies); without it, the
+   * blueprint compiled from configDir.
+   */
+  readonly releases?: { readonly channel: string; readonly rootFile: string; readonly stateDir: string };
 }

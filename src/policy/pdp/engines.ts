@@ -39,9 +39,15 @@ export function cedarSlices(
   for (const [action, ids] of Object.entries(sliceIds) as [PolicyAction, readonly string[]][]) {
     const policies = Object.fromEntries(ids.map((id) => [id, texts.get(id)!]));
     const setId = `paddock:${createHash('sha256').update(JSON.stringify(policies)).digest('hex')}`;
-    preparsePolicySet(setId, policies);
+    // Parsed on first use: with the fast engine Cedar decides only cross-checks and actions it
+    // cannot compile, and a bundle applied between decisions should not wait for every set.
+    let parsed = false;
     const actionUid = { type: 'Action', id: action };
     slices[action] = (input, principal) => {
+      if (!parsed) {
+        preparsePolicySet(setId, policies);
+        parsed = true;
+      }
       const request: CedarRequest = {
         principal: principal.uid,
         action: actionUid,

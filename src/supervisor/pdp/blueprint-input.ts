@@ -1,20 +1,17 @@
 import type { ResolvedBlueprint } from '../../config/index.ts';
-import type { BundlePolicy, EgressServiceSpec, PolicyBundleInput } from '../../policy/index.ts';
-import { PROTECTED_NAMES } from '../sandbox/protected-paths.ts';
+import {
+  type BundlePolicy,
+  type EgressServiceSpec,
+  POLICY_PROTECTED_PATHS,
+  type PolicyBundleInput,
+} from '../../policy/index.ts';
 
 // The seam between the effective blueprint (config) and the policy compiler (pure, imports only
 // core): spec fields map one for one onto PolicyBlueprint, and the protected paths are the
 // sandbox's own list, so the PDP and the kernel sandbox protect the same names.
 
-/** The sandbox's protected names, as the policy compiler takes them. */
-export const PDP_PROTECTED_PATHS = {
-  top: [...PROTECTED_NAMES],
-  // write_file governs the harness's own file tools; git writes its directory through exec. No
-  // file tool needs to edit a repository's internals, and hooks, config, info/attributes
-  // (filter drivers) and modules/*/config all run code, so every `.git` at any depth is off
-  // limits to them (the sandbox protects hooks and config; this is stricter).
-  anyDepth: ['.git/'],
-} as const;
+/** The sandbox's protected names, as the policy compiler takes them (one list: src/policy/bundle/protected-paths.ts). */
+export const PDP_PROTECTED_PATHS = POLICY_PROTECTED_PATHS;
 
 /**
  * The compiler's input for a resolved blueprint and the repository's policies/*.cedar.

@@ -1,4 +1,5 @@
 import { join, relative } from 'node:path';
+import { PROTECTED_NAMES } from '../../policy/index.ts';
 import type { GitScan } from './git-scan.ts';
 import type { HostProbe } from './host-probe.ts';
 
@@ -18,25 +19,8 @@ import type { HostProbe } from './host-probe.ts';
 // config read-only, a `.git` pointer file read-only, plus each submodule git directory kept in
 // `.git/modules`.
 
-/**
- * Names protected at the top of every writable scope. A trailing "/" is a directory.
- * Not in HOME: the sandbox's HOME is a tmpfs that dies with the run, so nothing written there
- * reaches the user or a later run; harness config the supervisor provides is bound read-only
- * by the harness adapters.
- */
-export const PROTECTED_NAMES = [
-  '.claude/',
-  '.codex/',
-  '.gemini/',
-  '.vscode/',
-  '.mcp.json',
-  '.bashrc',
-  '.bash_profile',
-  '.bash_logout',
-  '.profile',
-  '.zshrc',
-  '.zshenv',
-] as const;
+// The list itself lives with the policy compiler, which compiles it into every bundle too.
+export { PROTECTED_NAMES };
 
 /** Inside an existing `.git` directory. `.git` itself stays writable (commits write objects). */
 export const PROTECTED_GIT_NAMES = ['hooks/', 'config'] as const;

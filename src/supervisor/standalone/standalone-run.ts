@@ -6,6 +6,8 @@ import { redactText } from '../../core/redact.ts';
 import {
   compilePolicyBundle,
   createDecisionPoint,
+  type DecisionPoint,
+  type DecisionRequest,
   type PolicyPrincipal,
   type ReviewGate,
 } from '../../policy/index.ts';
@@ -30,6 +32,7 @@ import { type RunSandboxOptions, runSandbox, type SandboxRunResult } from '../sa
 import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
 import type { Harness } from '../hooks/index.ts';
 import type { McpServerPlan } from '../mcp/index.ts';
+import type { PolicyHolder } from '../policy/index.ts';
 import { supervisorEventRedactor } from '../audit-redaction.ts';
 import { createRunDir } from './run-dir.ts';
 import { MCP_SHIM_SANDBOX_PATH, type StandaloneMcp, startStandaloneMcp } from './standalone-mcp.ts';
@@ -86,6 +89,13 @@ export interface StandaloneRunOptions
    * MCP server (docs/mcp.md). Default none.
    */
   readonly mcpServers?: readonly McpServerPlan[];
+  /**
+   * The released policy in force (a workspace supervisor's PolicyHolder, fed by the control
+   * plane's signed releases): every decision, the egress rules and every event's bundle follow
+   * each applied release at once, for the rest of the run. Default: the bundle compiled from
+   * `resolved` and `policies`, fixed for the run.
+   */
+  readonly appliedPolicy?: Pick<PolicyHolder, 'current' | 'onApplied'>;
 }
 
 /** What a standalone run reports beyond the sandbox's result. */
@@ -103,8 +113,10 @@ export interface StandaloneRunResult extends SandboxRunResult {
  */
 export async function runStandalone(options: StandaloneRunOptions): Promise<StandaloneRunResult> {
   const { blueprint } = options.resolved;
-  const bundle = compilePolicyBundle(policyInputFromBlueprint(options.resolved, options.policies));
-  const bundleRef = { id: bundle.id, version: bundle.version };
+  const applied = options.appliedPolicy;
+  const bundle = applied
+    ? undefined
+    : compilePolicyBundle(policyInputFromBlueprint(options.resolved, options.policies));
   const blueprintRef = { name: blueprint.metadata.name, version: blueprint.metadata.version };
   const user = options.user ?? 'local';
   const sessionId = newId();
@@ -132,10 +144,39 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     pending.add(appended);
   };
 
-  const decisionPoint = createDecisionPoint(bundle, {
-    principal,
-    onEngineError: (error: unknown) => log.error({ error: (error as Error).message }, 'pdp engine failed'),
-  });
+  const fixedPoint = bundle
+    ? createDecisionPoint(bundle, {
+        principal,
+        onEngineError: (error: unknown) =>
+          log.error({ error: (error as Error).message }, 'pdp engine failed'),
+      })
+    : undefined;
+  // Read once per call: a release applied between two decisions changes the next one whole.
+  const live = (): DecisionPoint =>
+    fixedPoint ?? (applied as NonNullable<typeof applied>).current.decisionPoint;
+  const asSession = <R extends DecisionRequest>(request: R): R =>
+    request.principal ? request : { ...request, principal };
+  const decisionPoint: DecisionPoint = {
+    get bundle() {
+      return live().bundle;
+    },
+    get engines() {
+      return live().engines;
+    },
+    decide: (request) => live().decide(asSession(request)),
+    decideWith: (engine, request) => live().decideWith(engine, asSession(request)),
+    prepare: (request) => live().prepare(asSession(request)),
+  };
+  // The bundle that decides now, as every event names it (accessors: a static context object
+  // such as the hooks' reads the current one at each event; closures copy it).
+  const bundleRef = {
+    get id() {
+      return live().bundle.id;
+    },
+    get version() {
+      return live().bundle.version;
+    },
+  };
   const ca = options.caDir
     ? loadOrCreateWorkspaceCa(options.caDir, { commonName: `Paddock workspace CA (${workspaceId})` })
     : createEphemeralWorkspaceCa({ commonName: `Paddock run CA (${workspaceId})` });
@@ -146,10 +187,10 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
       ? undefined
       : (text: string) => redactText(text, redactPatterns);
   const gateway = createEgressGateway({
-    policy: compileBlueprintEgress(blueprint.spec.services),
+    policy: applied ? applied.current.egress : compileBlueprintEgress(blueprint.spec.services),
     ca,
     onEvent: record,
-    context: () => ({ workspaceId, sessionId, blueprint: blueprintRef, bundle: bundleRef }),
+    context: () => ({ workspaceId, sessionId, blueprint: blueprintRef, bundle: { ...bundleRef } }),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.resolver ? { resolver: options.resolver } : {}),
     ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
@@ -171,7 +212,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
               workspaceId,
               sessionId,
               blueprint: blueprintRef,
-              bundle: bundleRef,
+              bundle: { ...bundleRef },
               gate: gateSpec,
               ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
             }),
@@ -190,6 +231,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
           ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
         }
       : undefined;
+  const stopFollowing = applied?.onApplied((next) => gateway.setPolicy(next.egress));
   const runDir = createRunDir(options.stateDir ?? DEFAULT_STATE_DIR, gateway.caCertPem);
   let pdp: PdpServer | undefined;
   let hooks: StandaloneHooks | undefined;
@@ -201,7 +243,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
         servers: options.mcpServers,
         decide: (request) => decisionPoint.decide(request),
         onEvent: record,
-        context: () => ({ workspaceId, sessionId, bundle: bundleRef, blueprint: blueprintRef }),
+        context: () => ({ workspaceId, sessionId, bundle: { ...bundleRef }, blueprint: blueprintRef }),
         requester: { id: user },
         ca,
         ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
@@ -248,8 +290,9 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
         });
       },
     });
-    return { ...result, bundle: bundleRef };
+    return { ...result, bundle: { id: bundleRef.id, version: bundleRef.version } };
   } finally {
+    stopFollowing?.();
     await mcp?.close().catch(() => {});
     await hooks?.close();
     await pdp?.close().catch(() => {});

@@ -1,10 +1,11 @@
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { OcsfEvent } from '../../audit/index.ts';
+import type { EventLogging, OcsfEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { loadRepository, POLICY_ENTRIES, resolveBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import type { ReviewGate } from '../../policy/index.ts';
+import type { PolicyHolder } from '../policy/index.ts';
 import type { SandboxTerminalOptions } from './pty-terminal.ts';
 
 // What every terminal of a workspace runs under: the blueprint and profile the provider named,
@@ -29,6 +30,14 @@ function installTryScript(config: WorkspaceSupervisorConfig): string {
   return path;
 }
 
+/** The blueprint's `logging`: how every event is redacted before it leaves the supervisor. */
+export async function loadWorkspaceLogging(
+  config: WorkspaceSupervisorConfig,
+): Promise<EventLogging | undefined> {
+  const loaded = await loadRepository(config.configDir);
+  return resolveBlueprint(loaded.state, config.blueprint).blueprint.spec.logging;
+}
+
 /** Environment the shell starts with (only terminal and locale variables pass into the sandbox). */
 const TERMINAL_ENV = { TERM: 'xterm-256color', LANG: 'C.UTF-8' } as const;
 
@@ -43,6 +52,8 @@ export async function loadWorkspaceSandbox(
   audit: (event: OcsfEvent) => Promise<unknown>,
   /** Where review-gated calls are held (ChannelReviewGate: the control plane's queue). */
   reviewGate?: ReviewGate,
+  /** The released policy in force (config.releases); every terminal follows it. */
+  appliedPolicy?: PolicyHolder,
 ): Promise<TerminalRunFor> {
   const loaded = await loadRepository(config.configDir);
   const resolved = resolveBlueprint(loaded.state, config.blueprint);
@@ -76,6 +87,7 @@ export async function loadWorkspaceSandbox(
     // The PDP socket, hooks, MCP and egress gateways hold `review` decisions here, with the
     // terminal's user as the requester, as `paddock run` does with its local queue.
     ...(reviewGate ? { reviewGate } : {}),
+    ...(appliedPolicy ? { appliedPolicy } : {}),
     audit,
   });
 }

@@ -1,0 +1,276 @@
+import { resolve } from 'node:path';
+import { ENV } from '../../core/env.ts';
+import { PaddockError } from '../../core/errors.ts';
+import {
+  type ChannelStatus,
+  compileCommit,
+  createReleaseEndpoint,
+  fileSigner,
+  openReleaseRepository,
+  type ReleaseOutcome,
+  type ReleaseRepository,
+  readReleaseRepository,
+  releaseInput,
+  type Signer,
+  type WorkspacePolicyStatus,
+} from '../../controlplane/releases/index.ts';
+import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../command.ts';
+import { writeJson } from '../output.ts';
+
+// `paddock policy status | release | promote | cosign`: the release repository under the
+// control plane's data directory (DATA_DIR/releases), as docs/releases.md describes it.
+
+const DATA_DIR_OPTION = { 'data-dir': { type: 'string' } } as const;
+const DATA_DIR_HELP = `      --data-dir DIR     the control plane's data directory (default: $${ENV.dataDir}, else ./.paddock)`;
+const SIGN_HELP = `      --sign-with FILE   an Ed25519 signing key (PEM, mode 0600); repeat for several signers.
+                         Default: the channel's own key files under DATA_DIR/releases/keys/CHANNEL`;
+
+function releasesDir(ctx: CommandContext): string {
+  const dataDir = (ctx.values['data-dir'] as string | undefined) ?? ctx.env[ENV.dataDir] ?? '.paddock';
+  return resolve(ctx.cwd, dataDir, 'releases');
+}
+
+function signersFrom(ctx: CommandContext, repository: ReleaseRepository, channel: string): Signer[] {
+  const files = (ctx.values['sign-with'] as string[] | undefined) ?? [];
+  return files.length > 0
+    ? files.map((file) => fileSigner(resolve(ctx.cwd, file)))
+    : repository.defaultSigners(channel);
+}
+
+function printOutcome(ctx: CommandContext, outcome: ReleaseOutcome): number {
+  if (ctx.values['json']) {
+    writeJson(ctx.stdout, outcome);
+    return 0;
+  }
+  if (outcome.status === 'pending') {
+    ctx.stdout.write(
+      `${outcome.channel}: release ${outcome.version} waits for signatures (${outcome.signatures} of ${outcome.needed}); another signer runs \`paddock policy cosign --channel ${outcome.channel} --sign-with KEYFILE\`\n`,
+    );
+    return 0;
+  }
+  const verb = outcome.status === 'published' ? 'published' : 'unchanged at';
+  ctx.stdout.write(`${outcome.channel}: ${verb} release ${outcome.version}\n`);
+  for (const target of outcome.targets)
+    ctx.stdout.write(
+      `  ${target.name.padEnd(24)} ${target.bundleId.padEnd(36)} ${target.sha256.slice(0, 12)}  ${target.commit.slice(0, 12)}\n`,
+    );
+  return 0;
+}
+
+const STATUS_HELP = `Shows each release channel's current release (its number, the bundle of every blueprint
+with its hash and source commit, a release waiting for co-signatures), then each workspace's
+applied bundle as its supervisor last attested it, flagged against its channel's current
+release: in-sync, behind (an older release is applied: the workspace is disconnected, or the
+newest release failed verification there, see its error), deny-all (no valid bundle: the
+workspace denies everything) or unknown.
+
+Reads DATA_DIR/releases; it changes nothing.
+
+--json prints {"channels": [ChannelStatus], "workspaces": [WorkspacePolicyStatus]}.
+
+Exit codes: 0 every workspace in sync, 1 some workspace drifts, 2 usage error.
+
+Options:
+${DATA_DIR_HELP}
+${JSON_HELP}
+`;
+
+/** `paddock policy status`: channels' releases and each workspace's applied bundle, with drift. */
+export const policyStatusCommand: Command = {
+  name: 'policy status',
+  summary: "show each channel's release and each workspace's applied bundle, flagging drift",
+  usage: '[--data-dir DIR] [--json]',
+  help: STATUS_HELP,
+  options: { ...JSON_OPTION, ...DATA_DIR_OPTION },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock policy status takes no positional arguments');
+    const dir = releasesDir(ctx);
+    const repository = readReleaseRepository(dir);
+    const channels = repository.channels();
+    const workspaces = createReleaseEndpoint({ repository, dir: resolve(dir, 'attestations') }).workspaces();
+    if (ctx.values['json']) writeJson(ctx.stdout, { channels, workspaces });
+    else renderStatus(ctx, channels, workspaces);
+    return workspaces.every((workspace) => workspace.drift === 'in-sync') ? 0 : 1;
+  },
+};
+
+function renderStatus(
+  ctx: CommandContext,
+  channels: ChannelStatus[],
+  workspaces: WorkspacePolicyStatus[],
+): void {
+  const out = ctx.stdout;
+  if (channels.length === 0) out.write('no release channels yet (nothing has been released)\n');
+  for (const channel of channels) {
+    out.write(
+      `channel ${channel.channel}: release ${channel.targetsVersion} (threshold ${channel.threshold}, root ${channel.rootVersion}, timestamp expires ${channel.timestampExpires ?? '-'})\n`,
+    );
+    for (const target of channel.targets)
+      out.write(
+        `  ${target.name.padEnd(24)} ${target.bundleId.padEnd(36)} ${target.sha256.slice(0, 12)}  ${target.commit.slice(0, 12)}\n`,
+      );
+    if (channel.pending)
+      out.write(
+        `  pending release ${channel.pending.version}: ${channel.pending.signatures} of ${channel.pending.needed} signatures\n`,
+      );
+  }
+  out.write(workspaces.length === 0 ? 'no workspace has attested a bundle\n' : 'workspaces:\n');
+  for (const workspace of workspaces) {
+    const { attestation } = workspace;
+    const applied = attestation.bundle
+      ? `${attestation.bundle.id} (release ${attestation.release})`
+      : 'deny-all';
+    const current = workspace.current
+      ? `current ${workspace.current.bundleId} (release ${workspace.current.release})`
+      : 'no current release';
+    out.write(
+      `  ${workspace.workspaceId.padEnd(24)} ${attestation.channel}/${attestation.blueprint}  applied ${applied}  ${current}  ${workspace.drift.toUpperCase()}\n`,
+    );
+    if (attestation.error)
+      out.write(`    last update failed: ${attestation.error.code}: ${attestation.error.message}\n`);
+  }
+}
+
+const RELEASE_HELP = `Compiles every blueprint of the desired-state Git repository at --commit (read from Git's
+object store, never the working tree) into reproducible bundles, and releases them to
+--channel: signed TUF targets, snapshot and timestamp under DATA_DIR/releases. The channels
+and their thresholds are the commit's paddock.yaml spec.releases.channels. Releasing the same
+commit again changes nothing. With fewer signers than the channel's threshold the release
+waits for \`paddock policy cosign\`. A running control plane tells supervisors within seconds.
+
+Exit codes: 0 released or pending, 1 compile or signing failed, 2 usage error.
+
+Options:
+      --repo DIR         the desired-state Git repository (default: the current directory)
+      --commit REV       the commit, branch or tag to release (default: HEAD)
+      --channel NAME     the channel to release to (default: the first one, canary)
+${SIGN_HELP}
+${DATA_DIR_HELP}
+${JSON_HELP}
+`;
+
+/** `paddock policy release`: compile a commit and publish its bundles to a channel. */
+export const policyReleaseCommand: Command = {
+  name: 'policy release',
+  summary: 'compile the desired state at a Git commit and release its bundles to a channel',
+  usage: '[--repo DIR] [--commit REV] [--channel NAME] [--sign-with FILE]… [--data-dir DIR] [--json]',
+  help: RELEASE_HELP,
+  options: {
+    ...JSON_OPTION,
+    ...DATA_DIR_OPTION,
+    repo: { type: 'string' },
+    commit: { type: 'string' },
+    channel: { type: 'string' },
+    'sign-with': { type: 'string', multiple: true },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock policy release takes no positional arguments');
+    const repoDir = resolve(ctx.cwd, (ctx.values['repo'] as string | undefined) ?? '.');
+    const compiled = await compileCommit({
+      repoDir,
+      commit: (ctx.values['commit'] as string | undefined) ?? 'HEAD',
+    });
+    const channel = (ctx.values['channel'] as string | undefined) ?? compiled.channels[0]?.name ?? 'canary';
+    const repository = openReleaseRepository({ dir: releasesDir(ctx), channels: compiled.channels });
+    await repository.ready();
+    const outcome = await repository.release({
+      channel,
+      bundles: compiled.bundles.map(releaseInput),
+      signers: signersFrom(ctx, repository, channel),
+    });
+    return printOutcome(ctx, outcome);
+  },
+};
+
+const PROMOTE_HELP = `Promotes --from's current release into --to: the same bundle hashes, re-signed with --to's
+signers (no bundle is rebuilt). --blueprint limits it to some blueprints. When --to needs
+more signatures than given (stable with a threshold of 2), the promotion waits for
+\`paddock policy cosign\`.
+
+Exit codes: 0 promoted or pending, 1 nothing to promote or signing failed, 2 usage error.
+
+Options:
+      --from NAME        the channel to promote from (default canary)
+      --to NAME          the channel to promote to (default stable)
+      --blueprint NAME   promote only this blueprint's bundle (repeatable)
+${SIGN_HELP}
+${DATA_DIR_HELP}
+${JSON_HELP}
+`;
+
+/** `paddock policy promote`: re-sign a channel's release into the next channel. */
+export const policyPromoteCommand: Command = {
+  name: 'policy promote',
+  summary: "promote a channel's release to the next channel (same bundle hashes, re-signed)",
+  usage: '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR] [--json]',
+  help: PROMOTE_HELP,
+  options: {
+    ...JSON_OPTION,
+    ...DATA_DIR_OPTION,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    blueprint: { type: 'string', multiple: true },
+    'sign-with': { type: 'string', multiple: true },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock policy promote takes no positional arguments');
+    const repository = readReleaseRepository(releasesDir(ctx));
+    const from = (ctx.values['from'] as string | undefined) ?? 'canary';
+    const to = (ctx.values['to'] as string | undefined) ?? 'stable';
+    const names = ctx.values['blueprint'] as string[] | undefined;
+    const outcome = await repository.promote({
+      from,
+      to,
+      signers: signersFrom(ctx, repository, to),
+      ...(names ? { names } : {}),
+    });
+    return printOutcome(ctx, outcome);
+  },
+};
+
+const COSIGN_HELP = `Adds signatures to --channel's release that waits for more signers (a release or
+promotion made with fewer signers than the channel's threshold), and publishes it once the
+threshold is met. A signature by a key the channel does not list is not counted.
+
+Exit codes: 0 signed, 1 nothing pending or signing failed, 2 usage error.
+
+Options:
+      --channel NAME     the channel (default stable)
+${SIGN_HELP}
+${DATA_DIR_HELP}
+${JSON_HELP}
+`;
+
+/** `paddock policy cosign`: a second signer approves a pending release. */
+export const policyCosignCommand: Command = {
+  name: 'policy cosign',
+  summary: 'add a signature to a release waiting for more signers, and publish it at the threshold',
+  usage: '[--channel NAME] --sign-with FILE… [--data-dir DIR] [--json]',
+  help: COSIGN_HELP,
+  options: {
+    ...JSON_OPTION,
+    ...DATA_DIR_OPTION,
+    channel: { type: 'string' },
+    'sign-with': { type: 'string', multiple: true },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock policy cosign takes no positional arguments');
+    const files = (ctx.values['sign-with'] as string[] | undefined) ?? [];
+    if (files.length === 0)
+      throw new PaddockError(
+        'PDK_CLI_USAGE',
+        "paddock policy cosign needs --sign-with FILE (the co-signer's key)",
+      );
+    const repository = readReleaseRepository(releasesDir(ctx));
+    const channel = (ctx.values['channel'] as string | undefined) ?? 'stable';
+    const outcome = await repository.cosign({
+      channel,
+      signers: files.map((file) => fileSigner(resolve(ctx.cwd, file))),
+    });
+    return printOutcome(ctx, outcome);
+  },
+};
