@@ -1,19 +1,20 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AuditChainWriter, componentEvent, verifyChain } from '../audit/index.ts';
+import { componentEvent } from '../audit/index.ts';
 import type { DesiredState, Platform } from '../config/index.ts';
-import { PaddockError } from '../core/errors.ts';
+import { CONTROL_PLANE_SOURCE } from './audit/ingest.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
 // What `paddock up` does before the control plane server exists: register the
 // embedded IdP's demo users, give the first demo user a workspace record, and
-// record that in the control plane's hash-chained audit log. Re-running it is
-// safe: users are updated in place and existing workspaces are left as they are.
+// record that in the control plane's audit chain in the store (the one chain the
+// running control plane continues). Re-running it is safe: users are updated in
+// place and existing workspaces are left as they are.
 
 export interface LocalBootstrapOptions {
   readonly state: DesiredState;
-  /** Directory for the store and the audit log; created if missing. */
+  /** Directory for the store and the audit key; created if missing. */
   readonly dataDir: string;
   /** Store URL; default: SQLite under dataDir. */
   readonly storeUrl?: string;
@@ -27,9 +28,6 @@ export interface LocalBootstrapResult {
   readonly workspace:
     | { readonly id: string; readonly owner: string; readonly profile: string; readonly created: boolean }
     | undefined;
-  readonly auditLog: string;
-  readonly auditRecords: number;
-  readonly auditHead: string;
 }
 
 type DemoUser = Platform['spec']['identity']['demoUsers'][number];
@@ -53,12 +51,10 @@ export async function bootstrapLocal(options: LocalBootstrapOptions): Promise<Lo
   const dataDir = resolve(options.dataDir);
   await mkdir(join(dataDir, 'audit'), { recursive: true, mode: 0o700 });
   const storeUrl = options.storeUrl ?? `sqlite:${join(dataDir, 'controlplane.db')}`;
-  const auditLog = join(dataDir, 'audit', 'controlplane.jsonl');
   const identity = options.state.platform?.value.spec.identity;
   const demoUsers = identity?.provider === 'embedded' ? identity.demoUsers : [];
 
   const store = await openStore({ url: storeUrl });
-  const audit = await AuditChainWriter.open(auditLog);
   let users: string[];
   let workspace: LocalBootstrapResult['workspace'];
   try {
@@ -78,37 +74,20 @@ export async function bootstrapLocal(options: LocalBootstrapOptions): Promise<Lo
           provider: profile?.spec.provider ?? 'local',
           state: 'created',
         });
-        await audit.append(
+        await store.appendChainedAuditEvents(CONTROL_PLANE_SOURCE, [
           componentEvent({
             event: 'workspace.created',
             componentId: id,
             workspaceId: id,
             user: { uid: owner.email, name: owner.name, email: owner.email, groups: owner.groups },
             message: `workspace ${id} created for ${owner.email} with profile ${profileName}`,
-          }),
-        );
+          }) as unknown as Record<string, unknown>,
+        ]);
       }
       workspace = { id, owner: owner.email, profile: profileName, created: !existing };
     }
   } finally {
-    await audit.close();
     await store.close();
   }
-  const schemaVersion = store.schemaVersion;
-  const verification = await verifyChain(auditLog);
-  if (!verification.ok) {
-    throw new PaddockError(
-      'PDK_AUDIT_CHAIN_BROKEN',
-      `control plane audit log ${auditLog} is broken at seq ${verification.firstBad?.seq}: ${verification.firstBad?.reason}`,
-    );
-  }
-  return {
-    storeUrl,
-    schemaVersion,
-    users,
-    workspace,
-    auditLog,
-    auditRecords: verification.records,
-    auditHead: verification.head,
-  };
+  return { storeUrl, schemaVersion: store.schemaVersion, users, workspace };
 }

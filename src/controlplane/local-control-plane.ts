@@ -1,12 +1,15 @@
 import { join, resolve } from 'node:path';
-import { AuditChainWriter, type OcsfEvent } from '../audit/index.ts';
+import { createSinks, type OcsfEvent, openFileSigner } from '../audit/index.ts';
 import type { DesiredState } from '../config/index.ts';
 import { PaddockError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
-import { LocalProvider } from '../providers/index.ts';
+import { LocalProvider, type WorkspaceProvider } from '../providers/index.ts';
 import { RecentActivity } from './activity/recent-activity.ts';
+import { AuditCheckpointer, auditKeyPath } from './audit/checkpointer.ts';
+import { CONTROL_PLANE_SOURCE } from './audit/ingest.ts';
+import { AuditSinkFeeder } from './audit/sink-feeder.ts';
 import { createTerminalBroker, type TerminalBroker } from './broker/terminal-broker.ts';
-import { ChannelServer } from './channel/channel-server.ts';
+import { type ChannelListen, ChannelServer } from './channel/channel-server.ts';
 import { IdentityRegistry } from './channel/identity-registry.ts';
 import { type ControlPlaneServer, createControlPlaneServer } from './http/server.ts';
 import { terminalRoute, workspaceRoutes } from './http/workspace-routes.ts';
@@ -15,8 +18,9 @@ import { openStore } from './store/open-store.ts';
 import type { Store, WorkspaceRecord } from './store/store.ts';
 import { WorkspaceLifecycle } from './workspaces/index.ts';
 
-// The whole control plane on one machine, as `paddock up` runs it: the store and audit log
-// under the data directory, the HTTP server (SSO through the embedded IdP, API, console), the
+// The whole control plane on one machine, as `paddock up` runs it: the store (with the central
+// audit trail: the control plane's chain, every workspace's shipped spool, signed checkpoints,
+// and the SIEM sinks fed from it) under the data directory, the HTTP server (SSO through the embedded IdP, API, console), the
 // channel supervisors dial, the local provider with one supervisor per workspace, the
 // lifecycle, and the broker's terminals. Each part is its own module; this file only wires
 // them, in the order they depend on each other, and takes them down in reverse.
@@ -36,6 +40,8 @@ export interface LocalControlPlaneOptions {
   readonly consoleDir?: string;
   /** How often connected workspaces' channel identities are rotated. Default 24 h. */
   readonly identityRotationMs?: number;
+  /** How often the central audit store is checkpointed (signed) when events arrived. Default 60 s. */
+  readonly auditCheckpointMs?: number;
   /** Start the demo workspace and wait for its supervisor to dial in. Default true. */
   readonly startDemoWorkspace?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -48,13 +54,18 @@ export interface LocalControlPlane {
   readonly broker: TerminalBroker;
   readonly channel: ChannelServer;
   readonly bootstrap: LocalBootstrapResult;
-  /** Where the control plane's hash-chained audit log is. */
-  readonly auditLog: string;
+  /** Signs checkpoints of the central audit store. */
+  readonly checkpointer: AuditCheckpointer;
+  /** The pid of the workspace's supervisor while one runs (operators, fault tests). */
+  supervisorPid(workspaceId: string): number | undefined;
   close(): Promise<void>;
 }
 
 /** How often each connected workspace's channel identity is replaced. */
 const DEFAULT_IDENTITY_ROTATION_MS = 24 * 3_600_000;
+
+/** How long stopping gives the sinks to deliver what they hold (the rest is dead-lettered). */
+const SINK_CLOSE_DEADLINE_MS = 10_000;
 
 /** How long `paddock up` waits for the demo workspace's supervisor to dial in. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -84,6 +95,8 @@ export interface WorkspaceParts {
   readonly lifecycle: WorkspaceLifecycle;
   readonly broker: TerminalBroker;
   readonly channel: ChannelServer;
+  /** The pid of the workspace's supervisor while one runs (operators, fault tests). */
+  supervisorPid(workspaceId: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -102,6 +115,12 @@ export async function wireWorkspaces(parts: {
   readonly activity: RecentActivity;
   /** Default 24 h. */
   readonly identityRotationMs?: number;
+  /** The providers by name (`paddock serve`, per profile). Default: the local provider under dataDir. */
+  readonly providers?: ReadonlyMap<string, WorkspaceProvider>;
+  /** Where supervisors dial. Default: a unix socket under dataDir. */
+  readonly channelListen?: ChannelListen;
+  /** Wraps the channel the lifecycle drives (a cluster relays revocations to the other replicas). */
+  readonly lifecycleChannel?: (channel: ChannelServer) => ChannelServer;
 }): Promise<WorkspaceParts> {
   const { server, store, state, dataDir, audit } = parts;
   const recordingsDir = join(dataDir, 'recordings');
@@ -117,16 +136,19 @@ export async function wireWorkspaces(parts: {
   const identities = new IdentityRegistry({ file: join(dataDir, 'channel-identities.json') });
   const channel = await ChannelServer.start({
     registry: identities,
-    listen: { path: join(dataDir, 'channel.sock') },
+    listen: parts.channelListen ?? { path: join(dataDir, 'channel.sock') },
     // Calls a workspace's decision point, hooks or gateway hold wait in the server's queue.
     reviews: server.reviews,
+    // Each workspace's audit spool ships into the central store, under its own workspace id.
+    auditStore: store,
   });
-  const provider = new LocalProvider({ dataDir, audit });
+  const provider = parts.providers ? undefined : new LocalProvider({ dataDir, audit });
+  const providers = parts.providers ?? new Map([['local', provider as WorkspaceProvider]]);
   const lifecycle = new WorkspaceLifecycle({
     store,
-    channel,
+    channel: parts.lifecycleChannel ? parts.lifecycleChannel(channel) : channel,
     identities,
-    providers: new Map([['local', provider]]),
+    providers,
     configDir: resolve(parts.configDir),
     blueprintFor: (workspace) => {
       const owner = state.platform?.value.spec.identity.demoUsers.find(
@@ -161,10 +183,11 @@ export async function wireWorkspaces(parts: {
     lifecycle,
     broker,
     channel,
+    supervisorPid: (workspaceId) => provider?.pid(workspaceId),
     async close() {
       clearInterval(rotation);
       await broker.close();
-      await provider.close();
+      for (const each of providers.values()) await each.close();
       await channel.close();
     },
   };
@@ -180,14 +203,37 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   try {
     const store = await openStore({ url: bootstrap.storeUrl });
     undo.push(() => store.close());
-    const writer = await AuditChainWriter.open(bootstrap.auditLog);
-    undo.push(() => writer.close());
     const activity = new RecentActivity();
+    // The control plane's own events go into its chain in the store (the commit is the durable
+    // write); the sinks are fed from the store, so they see them, and every workspace's, once stored.
+    let feeder: AuditSinkFeeder | undefined;
     const audit = async (event: OcsfEvent | Record<string, unknown>) => {
-      const record = await writer.append(event);
+      const [record] = await store.appendChainedAuditEvents(CONTROL_PLANE_SOURCE, [
+        event as Record<string, unknown>,
+      ]);
       activity.record(event as OcsfEvent);
+      feeder?.poke();
       return record;
     };
+    const sinks = await createSinks(options.state.platform?.value.spec.audit.sinks ?? [], {
+      dataDir,
+      ...(options.env ? { env: options.env } : {}),
+      // A sink's own events (a JSONL file rotated) are recorded like any other.
+      onSystemEvent: (event) => {
+        audit(event).catch((error: Error) =>
+          log.warn({ error: error.message }, 'recording an audit sink event failed'),
+        );
+      },
+    });
+    feeder = new AuditSinkFeeder(store, sinks, { cursorFile: join(dataDir, 'audit', 'sinks-cursor.json') });
+    feeder.start();
+    const sinkFeeder = feeder;
+    undo.push(() => sinkFeeder.close(SINK_CLOSE_DEADLINE_MS));
+    const checkpointer = new AuditCheckpointer(store, openFileSigner(auditKeyPath(dataDir)), {
+      ...(options.auditCheckpointMs ? { intervalMs: options.auditCheckpointMs } : {}),
+    });
+    checkpointer.start();
+    undo.push(() => checkpointer.stop());
 
     const server = await createControlPlaneServer({
       store,
@@ -230,7 +276,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       broker,
       channel,
       bootstrap,
-      auditLog: bootstrap.auditLog,
+      checkpointer,
+      supervisorPid: workspaces.supervisorPid,
       close: closeAll,
     };
   } catch (error) {

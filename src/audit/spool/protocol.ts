@@ -1,3 +1,4 @@
+import { MAX_AUDIT_BATCH_BYTES, MAX_AUDIT_BATCH_EVENTS } from '../../core/channel/protocol.ts';
 import { PaddockError } from '../../core/errors.ts';
 import type { AuditRecord } from '../chain/record.ts';
 
@@ -13,10 +14,10 @@ import type { AuditRecord } from '../chain/record.ts';
 // in the store (which may be past the batch when an earlier upload landed but its ack was
 // lost), and the spool only marks acknowledged what it holds itself with the same hash.
 
-/** At most this many events per batch. */
-export const MAX_BATCH_EVENTS = 2000;
+/** At most this many events per batch (the workspace channel's `audit_batch` bound). */
+export const MAX_BATCH_EVENTS = MAX_AUDIT_BATCH_EVENTS;
 /** At most this many bytes of JSON per batch (the carrier must accept frames this large). */
-export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+export const MAX_BATCH_BYTES = MAX_AUDIT_BATCH_BYTES;
 
 export interface AuditBatchMessage {
   readonly type: 'audit.batch';

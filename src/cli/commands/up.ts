@@ -87,7 +87,7 @@ export const upCommand: Command = {
         schemaVersion: result.schemaVersion,
         users: result.users,
         workspace,
-        auditLog: result.auditLog,
+        auditVerify: `npx paddock audit verify --data-dir ${displayPath(ctx.cwd, dataDir)}`,
       };
       if (check) await checkUp(plane.server.url, consoleDir !== undefined, workspace?.connected === true);
       if (ctx.values['json']) writeJson(ctx.stdout, summary);
@@ -100,10 +100,7 @@ export const upCommand: Command = {
           'store',
           `${result.storeUrl.startsWith('sqlite:') ? `sqlite:${show(result.storeUrl.slice(7))}` : 'postgres'} (schema version ${result.schemaVersion})`,
         );
-        out(
-          'audit',
-          `${show(result.auditLog)} (hash-chained; npx paddock audit verify ${show(result.auditLog)})`,
-        );
+        out('audit', `in the store: hash-chained, signed checkpoints (${summary.auditVerify})`);
         if (workspace)
           out(
             'workspace',

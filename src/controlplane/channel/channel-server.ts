@@ -9,6 +9,7 @@ import { createLogger } from '../../core/log.ts';
 import type { ReviewGate } from '../../policy/index.ts';
 import type { Terminal, TerminalOpenOptions, TerminalTarget } from '../broker/terminal-target.ts';
 import type { ReleaseEndpoint } from '../releases/release-endpoint.ts';
+import type { Store } from '../store/store.ts';
 import { CredentialVerifier } from './credential-verifier.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
 import { WorkspaceConnection } from './workspace-connection.ts';
@@ -37,6 +38,11 @@ export interface ChannelServerOptions {
   readonly reviews?: ReviewGate;
   /** Serves policy release files to supervisors and records their attestations (createReleaseEndpoint). Default none. */
   readonly releases?: Pick<ReleaseEndpoint, 'serve' | 'attest'>;
+  /**
+   * The central audit store: each workspace's `audit_batch` is stored under its own
+   * (authenticated) workspace id and answered. Default none: batches are refused, spools keep them.
+   */
+  readonly auditStore?: Store;
   readonly now?: () => number;
   readonly onConnected?: (workspaceId: string) => void;
   readonly onDisconnected?: (workspaceId: string, code: number, reason: string) => void;
@@ -218,6 +224,7 @@ export class ChannelServer {
             heartbeatMs: this.#options.heartbeatMs ?? HEARTBEAT_MS,
             ...(this.#options.reviews ? { reviews: this.#options.reviews } : {}),
             ...(this.#options.releases ? { releases: this.#options.releases } : {}),
+            ...(this.#options.auditStore ? { auditStore: this.#options.auditStore } : {}),
             onReady: (ready) => this.#onReady(ready),
             onClosed: (closed, code, reason) => this.#onClosed(closed, code, reason),
           });

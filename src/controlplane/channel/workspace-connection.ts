@@ -15,8 +15,10 @@ import {
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { GateDecision, HeldCall, ReviewGate } from '../../policy/index.ts';
+import { receiveAuditBatch } from '../audit/ingest.ts';
 import type { Terminal, TerminalOpenOptions } from '../broker/terminal-target.ts';
 import type { ReleaseEndpoint } from '../releases/release-endpoint.ts';
+import type { Store } from '../store/store.ts';
 import { ChannelTerminal } from './channel-terminal.ts';
 import type { IdentityRegistry } from './identity-registry.ts';
 
@@ -40,6 +42,8 @@ export interface ConnectionOptions {
   readonly reviews?: ReviewGate;
   /** Serves policy release files and records attestations. Default none: every release file is missing. */
   readonly releases?: Pick<ReleaseEndpoint, 'serve' | 'attest'>;
+  /** The central audit store the workspace's spool ships to. Default none: every audit batch is refused (nack). */
+  readonly auditStore?: Store;
   readonly onReady: (connection: WorkspaceConnection) => void;
   readonly onClosed: (connection: WorkspaceConnection, code: number, reason: string) => void;
 }
@@ -72,6 +76,8 @@ export class WorkspaceConnection {
   readonly #terminalUsers = new Set<string>();
   /** Review requests waiting for the queue's answer. */
   readonly #reviewsInFlight = new Set<number>();
+  /** An audit batch is being stored: the supervisor must wait for its answer before the next. */
+  #auditInFlight = false;
   #rotation: { resolve: (message: Extract<SupervisorMessage, { t: 'rotate_proposal' }>) => void } | undefined;
 
   constructor(options: ConnectionOptions) {
@@ -320,6 +326,14 @@ export class WorkspaceConnection {
       case 'bundle_attest':
         this.#options.releases?.attest(this.workspaceId, message.attestation);
         return;
+      case 'audit_batch':
+        if (this.#auditInFlight)
+          throw new PaddockError('PDK_CHANNEL_PROTOCOL', 'audit batch before the previous one was answered');
+        this.#auditInFlight = true;
+        void this.#storeAudit(message).finally(() => {
+          this.#auditInFlight = false;
+        });
+        return;
     }
   }
 
@@ -379,6 +393,43 @@ export class WorkspaceConnection {
       refuse(`${code}${(error as Error).message}`);
     } finally {
       this.#reviewsInFlight.delete(requestId);
+    }
+  }
+
+  /**
+   * Stores a batch of the workspace's spool and answers. The chain written is always the
+   * connection's authenticated workspace: a batch naming another source is refused
+   * (receiveAuditBatch), so a supervisor can never write, or fork, another workspace's chain.
+   */
+  async #storeAudit(message: Extract<SupervisorMessage, { t: 'audit_batch' }>): Promise<void> {
+    const store = this.#options.auditStore;
+    if (!store) {
+      this.#send({
+        t: 'audit_nack',
+        source: message.source,
+        code: 'PDK_AUDIT_SHIP',
+        message: 'this control plane has no audit store: the spool keeps the events',
+      });
+      return;
+    }
+    const reply = await receiveAuditBatch(
+      store,
+      { type: 'audit.batch', source: message.source, events: message.events },
+      this.workspaceId,
+    );
+    if (reply.type === 'audit.ack')
+      this.#send({ t: 'audit_ack', source: reply.source, uptoSeq: reply.uptoSeq, hash: reply.hash });
+    else {
+      log.warn(
+        { workspace: this.workspaceId, code: reply.code, error: reply.message },
+        'audit batch refused',
+      );
+      this.#send({
+        t: 'audit_nack',
+        source: reply.source.slice(0, 200),
+        code: reply.code.slice(0, 64),
+        message: reply.message.slice(0, 1000) || 'refused',
+      });
     }
   }
 

@@ -10,8 +10,16 @@ import { PaddockError } from '../errors.ts';
 export const CHANNEL_PROTOCOL_VERSION = 1;
 /** The WebSocket path the control plane serves the channel on. */
 export const CHANNEL_PATH = '/channel';
-/** Largest frame either side accepts; a larger one closes the connection. */
-export const MAX_FRAME_BYTES = 256 * 1024;
+/** Most chain records in one `audit_batch` (the spool's shipping limit, src/audit/spool/protocol.ts). */
+export const MAX_AUDIT_BATCH_EVENTS = 2000;
+/** Most bytes of chain records (JSON) in one `audit_batch`. */
+export const MAX_AUDIT_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest frame either side accepts; a larger one closes the connection. An `audit_batch` is
+ * the largest message: its records plus the envelope. Every other message is bounded by its
+ * schema far below this.
+ */
+export const MAX_FRAME_BYTES = MAX_AUDIT_BATCH_BYTES + 64 * 1024;
 /** Largest terminal payload in one binary frame. */
 export const MAX_DATA_CHUNK = 64 * 1024;
 /** Bytes a sender may have unacknowledged per stream and direction. */
@@ -121,6 +129,20 @@ export const bundleAttestationMessage = z.strictObject({
   error: z.strictObject({ code: text(64), message: text(1000) }).optional(),
 });
 
+/** An audit chain's source: the workspace id, for a supervisor (the control plane checks it is its own). */
+const auditSource = text(200);
+/**
+ * One record of a supervisor's audit spool, as written: `{seq, time, prev, hash, event}`. The
+ * store checks the hash over the content and the chain links; here only the shape.
+ */
+export const auditRecordMessage = z.strictObject({
+  seq: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+  time: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  prev: sha256Hex,
+  hash: sha256Hex,
+  event: z.record(z.string(), z.unknown()),
+});
+
 /** An OpenSSH ed25519 public key line without comment: a workspace's SSH host key. */
 export const SSH_ED25519_PUBLIC_KEY = /^ssh-ed25519 [A-Za-z0-9+/]{68}$/;
 
@@ -165,6 +187,15 @@ export const supervisorMessage = z.discriminatedUnion('t', [
   }),
   /** The bundle in force (after every apply, and on connect). */
   z.strictObject({ t: z.literal('bundle_attest'), attestation: bundleAttestationMessage }),
+  /**
+   * Consecutive records of the workspace's audit spool, for the central store. At most one
+   * batch per connection waits for its answer (`audit_ack` / `audit_nack`).
+   */
+  z.strictObject({
+    t: z.literal('audit_batch'),
+    source: auditSource,
+    events: z.array(auditRecordMessage).min(1).max(MAX_AUDIT_BATCH_EVENTS),
+  }),
 ]);
 
 /** Messages the control plane sends. */
@@ -206,6 +237,15 @@ export const controlPlaneMessage = z.discriminatedUnion('t', [
   }),
   /** The control plane has no such file (the end of the root chain, or an unknown path). */
   z.strictObject({ t: z.literal('release_missing'), requestId: releaseRequestId }),
+  /** The batch is stored: every record of the source up to `uptoSeq` (whose hash is `hash`) is durable centrally. */
+  z.strictObject({
+    t: z.literal('audit_ack'),
+    source: auditSource,
+    uptoSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+    hash: sha256Hex,
+  }),
+  /** The batch was refused and nothing of it stored (`code` a PDK_ code): the spool sends it again later. */
+  z.strictObject({ t: z.literal('audit_nack'), source: auditSource, code: text(64), message: text(1000) }),
   /** A channel has a new release (or a re-signed timestamp): fetch and verify it. */
   z.strictObject({
     t: z.literal('release_notify'),
@@ -220,6 +260,8 @@ export type HeldCallMessage = z.infer<typeof heldCallMessage>;
 export type GateAnswerMessage = z.infer<typeof gateAnswerMessage>;
 export type GateStepMessage = z.infer<typeof gateStepMessage>;
 export type BundleAttestationMessage = z.infer<typeof bundleAttestationMessage>;
+export type AuditBatchChannelMessage = Extract<SupervisorMessage, { t: 'audit_batch' }>;
+export type AuditReplyChannelMessage = Extract<ControlPlaneMessage, { t: 'audit_ack' | 'audit_nack' }>;
 
 function protocolError(message: string): PaddockError {
   return new PaddockError('PDK_CHANNEL_PROTOCOL', message);

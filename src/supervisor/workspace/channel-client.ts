@@ -2,6 +2,8 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import {
   CLOSE,
+  type AuditBatchChannelMessage,
+  type AuditReplyChannelMessage,
   type ControlPlaneMessage,
   controlPlaneMessage,
   decodeData,
@@ -57,6 +59,8 @@ export interface ChannelClientOptions {
   readonly onReviewAnswer?: (message: ReviewAnswerMessage) => void;
   /** Release answers and notifications (the bundle updater's ChannelFetcher and its trigger). */
   readonly onRelease?: (message: ReleaseMessage) => void;
+  /** The control plane's answers to audit batches (ChannelAuditTransport). */
+  readonly onAuditReply?: (message: AuditReplyChannelMessage) => void;
 }
 
 export type ReleaseMessage = Extract<
@@ -110,6 +114,18 @@ export class ChannelClient {
     if (!this.#connected || this.#socket?.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(encodeMessage(message));
     return true;
+  }
+
+  /** Sends a batch of the audit spool; false (nothing sent) while the channel is not connected. */
+  sendAuditBatch(message: AuditBatchChannelMessage): boolean {
+    if (!this.#connected || this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(encodeMessage(message));
+    return true;
+  }
+
+  /** Drops the connection (it is redialled), e.g. when an answer never came and the peer's state is unknown. */
+  reconnect(reason: string): void {
+    this.#socket?.close(1000, reason.slice(0, 100));
   }
 
   start(): void {
@@ -266,6 +282,10 @@ export class ChannelClient {
       case 'release_missing':
       case 'release_notify':
         this.#options.onRelease?.(message);
+        return;
+      case 'audit_ack':
+      case 'audit_nack':
+        this.#options.onAuditReply?.(message);
         return;
     }
   }

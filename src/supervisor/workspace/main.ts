@@ -1,24 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AuditChainWriter, componentEvent, type OcsfEvent } from '../../audit/index.ts';
+import { AuditSpool, componentEvent, type OcsfEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { createLogger } from '../../core/log.ts';
+import { type ChannelBundleUpdates, channelBundleUpdates, PolicyHolder } from '../policy/index.ts';
+import { supervisorEventRedactor } from '../audit-redaction.ts';
+import { ChannelAuditTransport, startAuditShipping } from './channel-audit-transport.ts';
 import { ChannelClient } from './channel-client.ts';
 import { ChannelReviewGate } from './channel-review-gate.ts';
 import { openSandboxTerminal, type WorkspaceTerminal } from './pty-terminal.ts';
 import { openSshdTerminal } from './sshd-terminal.ts';
-import { loadWorkspaceSandbox } from './workspace-sandbox.ts';
+import { loadWorkspaceLogging, loadWorkspaceSandbox } from './workspace-sandbox.ts';
 import { prepareSshd, SSH_SANDBOX_DIR } from './workspace-sshd.ts';
 
 // The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
 // it dials the control plane and opens each terminal it is asked for in a new sandbox. SIGTERM
-// hangs up every terminal, waits for their sandboxes to be torn down, and exits.
+// hangs up every terminal, waits for their sandboxes to be torn down, and exits. Every event it
+// records is redacted per the blueprint's `logging`, made durable in the workspace's audit
+// spool, and shipped over the channel to the control plane's central store.
 
 const log = createLogger('workspace-supervisor');
 
 /** How long a stop waits for the terminals' sandboxes to go. */
 const STOP_GRACE_MS = 8000;
+/** How long a stop tries to ship what the spool still holds (the rest ships on the next start). */
+const FINAL_SHIP_MS = 2000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { config: { type: 'string' } } });
@@ -29,15 +36,41 @@ async function main(): Promise<number> {
   const config = JSON.parse(readFileSync(values.config, 'utf8')) as WorkspaceSupervisorConfig;
   const orphaned = () => process.ppid !== config.providerPid;
   if (orphaned()) return 0;
-  const writer = await AuditChainWriter.open(config.auditLog);
-  const audit = (event: OcsfEvent) => writer.append(event);
+  // The spool is this workspace's hash chain (source: the workspace id). Redaction happens
+  // before append: the hash covers the event as spooled, and nothing downstream may see more.
+  const spool = await AuditSpool.open(join(dirname(config.auditLog), 'audit-spool'), {
+    source: config.workspaceId,
+  });
+  const logging = await loadWorkspaceLogging(config);
+  const redact = await supervisorEventRedactor(logging ? { logging } : {});
+  const audit = (event: OcsfEvent) => spool.append(redact(event) as unknown as Record<string, unknown>);
   // Review-gated calls are held in the control plane's queue, asked over the channel.
   let client: ChannelClient | undefined;
+  const auditTransport = new ChannelAuditTransport({
+    send: (message) => client?.sendAuditBatch(message) ?? false,
+    onTimeout: () => client?.reconnect('audit batch unanswered'),
+  });
   const reviews = new ChannelReviewGate({
     send: (message) => client?.sendReviewRequest(message) ?? false,
     audit,
   });
-  const runFor = await loadWorkspaceSandbox(config, audit, reviews);
+  // Signed releases: the policy in force is the last verified bundle (deny-all before one).
+  let updates: ChannelBundleUpdates | undefined;
+  const holder = config.releases ? new PolicyHolder() : undefined;
+  if (config.releases && holder)
+    updates = channelBundleUpdates({
+      channel: config.releases.channel,
+      blueprint: config.blueprint,
+      stateDir: config.releases.stateDir,
+      initialRoot: readFileSync(config.releases.rootFile),
+      holder,
+      send: (message) => client?.sendRelease(message) ?? false,
+      workspaceId: config.workspaceId,
+      audit: (event) => {
+        void audit(event).catch((error: Error) => log.error({ error: error.message }, 'audit append failed'));
+      },
+    });
+  const runFor = await loadWorkspaceSandbox(config, audit, reviews, holder);
   // SSH (`mode: 'ssh'`): the host key is the workspace's, made once, kept outside its home.
   const sshDir = join(dirname(config.auditLog), 'ssh');
   let sshHostKey: string | undefined;
@@ -84,9 +117,24 @@ async function main(): Promise<number> {
     },
     onRevoked: () => void stop(0),
     onReviewAnswer: (message) => reviews.onAnswer(message),
-    onDisconnected: () => reviews.onDisconnected(),
+    onRelease: (message) => updates?.onRelease(message),
+    onAuditReply: (message) => auditTransport.onReply(message),
+    onConnected: () => {
+      updates?.onConnected();
+      shipping.kick();
+    },
+    onDisconnected: () => {
+      auditTransport.onDisconnected();
+      reviews.onDisconnected();
+      updates?.onDisconnected();
+    },
   });
   const channel = client;
+  const shipping = startAuditShipping({
+    spool,
+    transport: auditTransport,
+    connected: () => channel.connected,
+  });
 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((resolve) => {
@@ -95,13 +143,21 @@ async function main(): Promise<number> {
   async function stop(code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
-    channel.stop();
     for (const terminal of live) terminal.close();
     await Promise.race([
       Promise.all(terminals),
       new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS)),
     ]);
-    await writer.close();
+    // The terminals' last events go to the control plane now if it is there; otherwise they
+    // wait in the spool for the next start.
+    if (channel.connected)
+      await Promise.race([
+        spool.ship(auditTransport).catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, FINAL_SHIP_MS)),
+      ]);
+    channel.stop();
+    await shipping.stop();
+    await spool.close();
     resolveDone(code);
   }
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
@@ -119,6 +175,8 @@ async function main(): Promise<number> {
       message: `workspace supervisor for ${config.workspaceId} started (pid ${process.pid})`,
     }),
   );
+  // The last good bundle (or deny-all) is in force before the first terminal can open.
+  await updates?.updater.start();
   channel.start();
   return done;
 }

@@ -3,7 +3,6 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { verifyChain } from '../../../src/audit/index.ts';
 import { openStore } from '../../../src/controlplane/index.ts';
 import { runCli } from './run-cli.ts';
 
@@ -29,6 +28,7 @@ describe('paddock up', () => {
     assert.match(first.stdout, /console +http:\/\/127\.0\.0\.1:\d+\//);
     assert.match(first.stdout, /sign in as[\s\S]*bob@example\.com +engineering, appsec, engineering-leads/);
     assert.match(first.stdout, /checked: console, sign-in and workspace answer; stopping/);
+    assert.match(first.stdout, /audit +in the store: .*npx paddock audit verify --data-dir data\)/);
 
     const second = await runCli([...args, '--json'], dir);
     assert.equal(second.code, 0, second.stderr);
@@ -37,8 +37,14 @@ describe('paddock up', () => {
     assert.equal(result.workspace.connected, true);
     assert.match(result.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
+    assert.equal(result.auditVerify, 'npx paddock audit verify --data-dir data');
     const store = await openStore({ url: result.storeUrl });
+    let codes: string[];
     try {
+      // One control-plane chain, in the store: bootstrap's events and the running control plane's.
+      codes = (await store.readAuditEvents({ source: 'controlplane', limit: 10_000 })).map(
+        (record) => (record.event as { metadata: { event_code: string } }).metadata.event_code,
+      );
       assert.deepEqual((await store.getUser('bob@example.com'))?.groups, [
         'engineering',
         'appsec',
@@ -51,12 +57,9 @@ describe('paddock up', () => {
     } finally {
       await store.close();
     }
-    const log = join(dataDir, 'audit', 'controlplane.jsonl');
-    assert.equal((await verifyChain(log)).ok, true);
-    const codes = (await readFile(log, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line).event.metadata.event_code as string);
+    const verify = await runCli(['audit', 'verify', '--data-dir', dataDir], dir);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /intact/);
     assert.equal(codes.filter((code) => code === 'workspace.created').length, 1, 'created once, not twice');
     assert.equal(
       codes.filter((code) => code === 'workspace.started').length,
