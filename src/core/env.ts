@@ -8,6 +8,8 @@ export const ENV = {
   logLevel: 'PADDOCK_LOG',
   /** PostgreSQL connection string for the store (tests: set by the test runner). */
   databaseUrl: 'PADDOCK_DATABASE_URL',
+  /** The control plane's public origin for `paddock serve` (e.g. https://paddock.example.com) when --public-url is not given. */
+  publicUrl: 'PADDOCK_PUBLIC_URL',
   /** Development only: an OCSF source schema directory; when set, every audit event is validated before it is written. */
   ocsfSchemaDir: 'PADDOCK_OCSF_SCHEMA_DIR',
   /** The MCP gateway's unix socket that `paddock mcp-shim` connects to. Default /run/paddock/mcp.sock. */

@@ -10,6 +10,7 @@ import { channelUrlOf, parseKubeVirtSettings, renderKubeVirt } from '../../src/p
 import { fixtureInput } from '../providers/kubevirt/render-fixture.ts';
 import { schemaErrors } from '../support/kube-schemas.ts';
 import { renderChart } from './helm-template.ts';
+import { HEALTH_PATH } from '../../src/controlplane/http/server.ts';
 
 // The Helm chart, rendered by test/deploy/helm-template.ts (the subset of Go templates the
 // chart uses; no helm binary here), checked against the Kubernetes and OpenShift schemas and
@@ -201,6 +202,34 @@ describe('the Helm chart (rendered by the test template subset)', () => {
     assert.ok(!JSON.stringify(documents).includes('postgres://'));
     assert.ok(byKind('PodDisruptionBudget')[0]?.['spec']['minAvailable'] >= 1);
     assert.match(deployment['spec']['template']['spec']['containers'][0]['image'], /@sha256:[0-9a-f]{64}$/);
+  });
+
+  it('the container runs the cluster control plane (paddock serve) and its probes hit GET /healthz', () => {
+    const withOptions = renderChart(CHART, RELEASE, {
+      publicUrl: 'https://paddock.apps.example.com',
+      reconciler: { approvedBy: 'platform-team@example.com' },
+    });
+    const deployment = withOptions.find((document) => document.object['kind'] === 'Deployment')
+      ?.object as Json;
+    const container = deployment['spec']['template']['spec']['containers'][0];
+    assert.deepEqual(container['args'], [
+      'serve',
+      '--port',
+      '8080',
+      '--approved-by',
+      'platform-team@example.com',
+    ]);
+    const env = container['env'] as Json[];
+    assert.equal(
+      env.find((entry) => entry['name'] === 'PADDOCK_PUBLIC_URL')?.['value'],
+      'https://paddock.apps.example.com',
+    );
+    for (const probe of ['readinessProbe', 'livenessProbe'])
+      assert.deepEqual(container[probe]['httpGet'], { path: HEALTH_PATH, port: 'http' }, probe);
+    assert.equal(container['ports'][0]['name'], 'http');
+    // The image's default command is the same entry point.
+    const containerfile = readFileSync(new URL('../../deploy/Containerfile', import.meta.url), 'utf8');
+    assert.match(containerfile, /^CMD \["serve", "--port", "8080"\]$/m);
   });
 
   it('read-only root filesystem: every path the image writes is a mounted volume', () => {

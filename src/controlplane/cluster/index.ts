@@ -8,3 +8,5 @@ export { ChannelRelay } from './channel-relay.ts';
 export type { ChannelEvent, LocalChannel } from './channel-relay.ts';
 export { LeaderLoop } from './leader-loop.ts';
 export type { LeaderLoopOptions } from './leader-loop.ts';
+export { claimFencedStep, ensureFencedRunsTable } from './fenced-runs.ts';
+export type { FencedRun } from './fenced-runs.ts';

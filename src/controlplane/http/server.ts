@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { DesiredState } from '../../config/index.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { PaddockError } from '../../core/errors.ts';
@@ -63,6 +64,25 @@ export interface ControlPlaneServerOptions {
   readonly refreshIntervalMs?: number;
   /** How often sessions are swept for expiry, idleness and revocation. Default 1000. */
   readonly sweepIntervalMs?: number;
+  /**
+   * WebSocket upgrades on these exact paths are handed over as they arrive, before any session
+   * check: for endpoints that authenticate the caller themselves (the supervisor channel on a cluster).
+   */
+  readonly passThroughUpgrades?: Readonly<
+    Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>
+  >;
+}
+
+/** The probe endpoint: answers 200 without touching the store, so a busy database does not restart replicas. */
+export const HEALTH_PATH = '/healthz';
+
+function healthRoute(): Route {
+  return {
+    method: 'GET',
+    path: HEALTH_PATH,
+    access: 'anonymous',
+    handler: () => ({ json: { status: 'ok' } }),
+  };
 }
 
 export interface ControlPlaneServer {
@@ -223,7 +243,7 @@ async function startOn(server: Server, options: ControlPlaneServerOptions): Prom
     clock,
   };
   const table = new RouteTable();
-  table.add([...authRoutes(deps), ...sessionRoutes(deps), ...reviewRoutes(deps)]);
+  table.add([healthRoute(), ...authRoutes(deps), ...sessionRoutes(deps), ...reviewRoutes(deps)]);
   const upgrades = new UpgradeRouter(sessions, options.store, publicOrigin);
   const headers = securityHeaders(origin);
   const idpPrefix = embeddedIdp?.mountPath;
@@ -237,7 +257,8 @@ async function startOn(server: Server, options: ControlPlaneServerOptions): Prom
     }
     applySecurityHeaders(res, headers);
     const method = req.method ?? 'GET';
-    const isApi = path.startsWith('/api/') || path === '/api' || path.startsWith('/auth/');
+    const isApi =
+      path.startsWith('/api/') || path === '/api' || path.startsWith('/auth/') || path === HEALTH_PATH;
     if (!isApi) {
       if ((method === 'GET' || method === 'HEAD') && options.consoleDir) {
         if (await serveStatic(options.consoleDir, path, res, method === 'HEAD')) return;
@@ -272,6 +293,12 @@ async function startOn(server: Server, options: ControlPlaneServerOptions): Prom
     handle(req, res).catch((error) => sendError(res, error));
   };
   server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const passThroughs = options.passThroughUpgrades;
+    if (passThroughs && Object.hasOwn(passThroughs, path)) {
+      passThroughs[path]?.(req, socket, head);
+      return;
+    }
     upgrades.handleUpgrade(req, socket, head).catch(() => socket.destroy());
   });
   sessions.startSweeper(options.sweepIntervalMs ?? 1000);

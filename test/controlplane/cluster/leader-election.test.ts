@@ -88,7 +88,7 @@ describe('leader election, fencing and fan-out (real PostgreSQL)', () => {
     );
 
     await admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'paddock-election-fence-test'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'paddock-election-fence-test' AND datname = current_database()",
     );
     await until(() => (lost.includes(oldTerm) ? true : undefined));
     assert.equal(leader.isLeader, false);
@@ -176,7 +176,7 @@ describe('leader election, fencing and fan-out (real PostgreSQL)', () => {
 
     // The listener's session is killed: it reconnects, LISTENs again, and messages flow.
     await admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'paddock-bus-listen'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'paddock-bus-listen' AND datname = current_database()",
     );
     const deadline = Date.now() + 10_000;
     while (seen.length < 2 && Date.now() < deadline) {

@@ -77,6 +77,8 @@ export const MATRIX: Readonly<Record<string, Row>> = {
   },
   'GET /api/recordings': { path: () => '/api/recordings', expect: SIGNED_IN(200) },
   'GET /api/recordings/:recordingId': { path: () => `/api/recordings/${RECORDING_ID}`, expect: RECORDING },
+  // The probe endpoint: anyone, signed in or not (the kubelet has no session).
+  'GET /healthz': { path: () => '/healthz', expect: ALL(200) },
   'GET /auth/login': { path: () => '/auth/login?return=/x', expect: ALL(302) },
   'GET /auth/callback': { path: () => '/auth/callback?code=x&state=y', expect: ALL(302) },
   'POST /auth/logout': { path: () => '/auth/logout', expect: SIGNED_IN(204), destructive: true },
