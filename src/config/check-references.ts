@@ -9,6 +9,9 @@ import { defaultToolPrefix } from './schema/service.ts';
 // uses must be defined by another. A dangling name would otherwise be resolved at
 // runtime to "nothing", which is safe (default deny) but never what was meant.
 
+/** The channels when paddock.yaml declares none (its schema default). */
+const DEFAULT_RELEASE_CHANNELS = [{ name: 'canary' }, { name: 'stable' }];
+
 /**
  * Assignments must name existing profiles and blueprints; a blueprint service
  * without hosts must name a shared service; `extends` must name a blueprint.
@@ -49,6 +52,23 @@ export function checkReferences(
         );
       });
     });
+  }
+
+  // A profile's release channel must be one paddock.yaml declares (else its workspaces never get a release).
+  const channels = (state.platform?.value.spec.releases.channels ?? DEFAULT_RELEASE_CHANNELS).map(
+    (channel) => channel.name,
+  );
+  for (const document of state.profiles.values()) {
+    const name = document.value.spec.releaseChannel;
+    if (name === undefined || channels.includes(name)) continue;
+    const path = ['spec', 'releaseChannel'];
+    problems.push(
+      problemAt(
+        document.locate(path),
+        path,
+        `release channel "${name}" is not in paddock.yaml spec.releases.channels (${channels.join(', ')})${suggestion(name, channels)}`,
+      ),
+    );
   }
 
   for (const document of state.blueprints.values()) {

@@ -14,6 +14,7 @@ import { IdentityRegistry } from './channel/identity-registry.ts';
 import { type ControlPlaneServer, createControlPlaneServer } from './http/server.ts';
 import { terminalRoute, workspaceRoutes } from './http/workspace-routes.ts';
 import { bootstrapLocal, type LocalBootstrapResult } from './local-bootstrap.ts';
+import { type LocalReleases, openLocalReleases, startLocalReconciler } from './local-gitops.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store, WorkspaceRecord } from './store/store.ts';
 import { WorkspaceLifecycle } from './workspaces/index.ts';
@@ -44,6 +45,8 @@ export interface LocalControlPlaneOptions {
   readonly auditCheckpointMs?: number;
   /** Start the demo workspace and wait for its supervisor to dial in. Default true. */
   readonly startDemoWorkspace?: boolean;
+  /** How often the reconciler looks at configDir for a new desired state to apply and release. Default 5 s. */
+  readonly reconcileIntervalMs?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -58,6 +61,8 @@ export interface LocalControlPlane {
   readonly checkpointer: AuditCheckpointer;
   /** The pid of the workspace's supervisor while one runs (operators, fault tests). */
   supervisorPid(workspaceId: string): number | undefined;
+  /** The policy release repository (DATA_DIR/releases) and the endpoint supervisors fetch from. */
+  readonly releases: LocalReleases;
   close(): Promise<void>;
 }
 
@@ -97,6 +102,8 @@ export interface WorkspaceParts {
   readonly channel: ChannelServer;
   /** The pid of the workspace's supervisor while one runs (operators, fault tests). */
   supervisorPid(workspaceId: string): number | undefined;
+  /** Replaces the desired state workspaces' blueprints and release channels are read from (the reconciler's new commit). */
+  setState(state: DesiredState): void;
   close(): Promise<void>;
 }
 
@@ -121,8 +128,12 @@ export async function wireWorkspaces(parts: {
   readonly channelListen?: ChannelListen;
   /** Wraps the channel the lifecycle drives (a cluster relays revocations to the other replicas). */
   readonly lifecycleChannel?: (channel: ChannelServer) => ChannelServer;
+  /** Signed policy releases: served over the channel, and each workspace follows its profile's channel. */
+  readonly releases?: LocalReleases;
 }): Promise<WorkspaceParts> {
-  const { server, store, state, dataDir, audit } = parts;
+  const { server, store, dataDir, audit } = parts;
+  // The reconciler replaces it with each new commit it applies.
+  let state = parts.state;
   const recordingsDir = join(dataDir, 'recordings');
   const broker = createTerminalBroker({
     recordingsDir,
@@ -141,6 +152,7 @@ export async function wireWorkspaces(parts: {
     reviews: server.reviews,
     // Each workspace's audit spool ships into the central store, under its own workspace id.
     auditStore: store,
+    ...(parts.releases ? { releases: parts.releases.endpoint } : {}),
   });
   const provider = parts.providers ? undefined : new LocalProvider({ dataDir, audit });
   const providers = parts.providers ?? new Map([['local', provider as WorkspaceProvider]]);
@@ -156,6 +168,9 @@ export async function wireWorkspaces(parts: {
       );
       return blueprintForOwner(state, workspace, owner?.groups ?? []);
     },
+    ...(parts.releases
+      ? { releasesFor: (workspace: WorkspaceRecord) => parts.releases?.followFor(state, workspace) }
+      : {}),
     audit,
     revokeHooks: {
       endSessions: (userId) => server.sessions.revokeUser(userId, 'workspace revoked'),
@@ -184,6 +199,9 @@ export async function wireWorkspaces(parts: {
     broker,
     channel,
     supervisorPid: (workspaceId) => provider?.pid(workspaceId),
+    setState(next) {
+      state = next;
+    },
     async close() {
       clearInterval(rotation);
       await broker.close();
@@ -247,6 +265,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     });
     undo.push(() => server.close());
 
+    const releases = await openLocalReleases({ dataDir, state: options.state });
     const workspaces = await wireWorkspaces({
       server,
       store,
@@ -256,9 +275,30 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       audit,
       activity,
       identityRotationMs: options.identityRotationMs,
+      releases,
     });
     undo.push(() => workspaces.close());
     const { lifecycle, broker, channel } = workspaces;
+
+    // Releases reach supervisors over their channel; the reconciler applies and releases each
+    // new desired state. Its first round runs before any workspace starts, so they start on a
+    // signed release (docs/releases.md, docs/reconciler.md).
+    const releaseService = releases.startService((name, version) => channel.notifyRelease(name, version));
+    undo.push(async () => releaseService.stop());
+    const reconciler = startLocalReconciler({
+      store,
+      audit,
+      lifecycle,
+      releases,
+      service: releaseService,
+      configDir: resolve(options.configDir),
+      dataDir,
+      providers: new Set(['local']),
+      onState: (state) => workspaces.setState(state),
+      ...(options.reconcileIntervalMs ? { intervalMs: options.reconcileIntervalMs } : {}),
+    });
+    undo.push(() => reconciler.stop());
+    await reconciler.firstRound;
 
     await lifecycle.resume();
     const demo = bootstrap.workspace;
@@ -278,6 +318,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       bootstrap,
       checkpointer,
       supervisorPid: workspaces.supervisorPid,
+      releases,
       close: closeAll,
     };
   } catch (error) {

@@ -600,6 +600,144 @@ export const ERRORS = {
     expose: false,
   },
 
+  // kubevirt provider (renderer, admission rules, server-side apply)
+  PDK_KUBEVIRT_SETTINGS_INVALID: {
+    message: 'kubevirt provider settings are invalid',
+    fix: 'Fix each listed field of the kubevirt settings file (docs/kubevirt.md lists every field and its default).',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_CLOUD_INIT_TOO_LARGE: {
+    message: 'cloud-init user data is too large',
+    fix: 'Inline user data is limited to 2048 bytes and a Secret to 1 MiB: keep user data in the Secret Paddock renders, and trim the desired-state files it carries (large blueprints, policies).',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_SIZING_CONFLICT: {
+    message: 'a VirtualMachine sets both an instancetype and explicit CPU or memory',
+    fix: 'Use either settings.instancetype (and preference) or the profile size: remove the instancetype from the kubevirt settings to size the VM from the profile.',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_EGRESS_FIREWALL_INVALID: {
+    message: 'the EgressFirewall breaks an OVN-Kubernetes admission rule',
+    fix: 'The message names the rule: the EgressFirewall must be named default, hold at most 8000 rules and end with Deny rules for 0.0.0.0/0 and ::/0. Trim settings.allowedEgressCidrs.',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_IMAGE_NOT_PINNED: {
+    message: 'the workspace image is not pinned by digest',
+    fix: 'Set the profile image to a reference ending in @sha256:<64 hex digits> (the golden image by digest, never a tag).',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_RESOURCE_INVALID: {
+    message: 'a rendered resource breaks a Kubernetes admission rule',
+    fix: 'The message names the resource and the rule (name length, label value, network binding, default-deny policy). Fix the setting it came from; see docs/kubevirt.md.',
+    status: 400,
+    expose: true,
+  },
+  PDK_KUBEVIRT_APPLY: {
+    message: 'the Kubernetes API refused or failed a request',
+    fix: 'The message names the resource, the HTTP status and the API server reason. Check the kubeconfig or service account, its RBAC (docs/kubevirt.md lists the verbs), and that OpenShift Virtualization and CDI are installed.',
+    status: 502,
+    expose: false,
+  },
+
+  // azure provider (ARM renderer, its rules, deployments)
+  PDK_AZURE_SETTINGS_INVALID: {
+    message: 'azure provider settings are invalid',
+    fix: 'Fix each listed field of the azure settings file (docs/azure.md lists every field).',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_PUBLIC_IP: {
+    message: 'a workspace network interface has a public IP address',
+    fix: 'Workspaces are reached only through the outbound channel: remove publicIPAddress from every ipConfiguration of the NIC (docs/azure.md, network boundary).',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_ROUTE_INVALID: {
+    message: 'a workspace route table does not send all traffic to the firewall',
+    fix: 'The route table needs 0.0.0.0/0 with nextHopType VirtualAppliance to settings.hub.firewallPrivateIp and disableBgpRoutePropagation true, and no other route. Fix the setting the message names.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_NSG_INVALID: {
+    message: 'a workspace network security group breaks the network boundary',
+    fix: 'The NSG must deny every settings.corporateCidrs range in both directions before any allow, allow no inbound traffic, and end with deny-all rules. The message names the missing or offending rule.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_KEY_VAULT_PUBLIC: {
+    message: 'the Key Vault is reachable from public networks',
+    fix: 'The Key Vault must set publicNetworkAccess Disabled, networkAcls defaultAction Deny and be reached through its private endpoint only.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_CUSTOM_DATA_TOO_LARGE: {
+    message: 'VM custom data is larger than Azure accepts (64 KB base64)',
+    fix: 'Custom data carries the supervisor settings and the desired-state files of the workspace: trim large blueprints or policies, or split the blueprint.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_FIREWALL_SKU: {
+    message: 'TLS inspection needs Azure Firewall Premium',
+    fix: 'Application rules with terminateTLS (services with access, rules or a credential) need the firewall and its policy on the Premium tier, with transportSecurity set to the inspection CA in Key Vault.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_FIREWALL_RULES_INVALID: {
+    message: "the firewall policy's application rules do not match the blueprints' services",
+    fix: 'Every host of every blueprint service must appear in exactly one application rule collection and nothing else may. Re-render; if hosts are IP literals or non-HTTP ports, see docs/azure.md.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_DIAGNOSTICS_MISSING: {
+    message: 'a hub resource sends no diagnostics to Log Analytics',
+    fix: 'The firewall and the Key Vault each need a diagnosticSettings resource sending allLogs to settings.logAnalyticsWorkspaceId (the Sentinel workspace).',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_VM_INVALID: {
+    message: 'a workspace VM breaks an Azure provider rule',
+    fix: 'Workspace VMs run Trusted Launch (secure boot and vTPM) from an Azure Compute Gallery image version with a user-assigned identity and no password login. The message names the rule.',
+    status: 400,
+    expose: true,
+  },
+  PDK_AZURE_CREDENTIAL: {
+    message: 'no Azure credential could be built from the settings',
+    fix: 'Set settings.auth.mode to workload-identity (with AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID from the CI federation) or managed-identity (inside Azure, optionally with clientId).',
+    status: 500,
+    expose: false,
+  },
+  PDK_AZURE_ARM: {
+    message: 'Azure Resource Manager refused or failed a request',
+    fix: 'The message names the operation, the HTTP status and the ARM error code. Check the role assignments of the deploying identity (docs/azure.md) and the deployment in the resource group.',
+    status: 502,
+    expose: false,
+  },
+
+  // control plane on a cluster (leader election, fan-out)
+  PDK_CLUSTER_NOT_LEADER: {
+    message: 'this replica is not the leader of the given term',
+    fix: 'A write done as leader found a newer leader term (this replica lost its lock). Nothing was written; the new leader carries on. If it repeats, check the PostgreSQL connection of the replicas.',
+    status: 409,
+    expose: false,
+  },
+  PDK_SERVE_DATABASE: {
+    message: 'paddock serve needs a PostgreSQL store',
+    fix: 'Set PADDOCK_DATABASE_URL to a postgres:// URL (the chart reads it from the Secret in database.secretName). Replicas share one PostgreSQL; SQLite is only for paddock up on one machine.',
+    status: 500,
+    expose: false,
+  },
+  PDK_CLUSTER_NOTIFY: {
+    message: 'a cluster notification could not be delivered',
+    fix: 'Check that PostgreSQL is reachable from every replica; payloads over 7900 bytes are refused (send an id and read the record instead).',
+    status: 503,
+    expose: false,
+  },
+
   // workspace channel (the supervisor's outbound connection to the control plane)
   PDK_CHANNEL_UNAUTHENTICATED: {
     message: "the workspace's channel credential was refused",

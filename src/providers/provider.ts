@@ -12,6 +12,12 @@ export interface WorkspaceSpec {
   readonly blueprint: string;
   /** The desired-state directory the profile and blueprint come from. */
   readonly configDir: string;
+  /**
+   * The signed policy releases the workspace follows (docs/releases.md): the channel, and a file
+   * holding the channel's root.json, its trust anchor. Without it the supervisor enforces the
+   * blueprint compiled from configDir.
+   */
+  readonly releases?: { readonly channel: string; readonly rootFile: string };
 }
 
 export type ProviderStatus = 'absent' | 'stopped' | 'running';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { checkEffectiveBlueprint, checkReferences } from '../../src/config/check-references.ts';
 import { loadRepository } from '../../src/config/load-repository.ts';
 import type { ConfigProblem } from '../../src/config/repository.ts';
-import { ASSIGNMENTS, BLUEPRINT, VALID_REPO, writeRepo } from './temp-repo.ts';
+import { ASSIGNMENTS, BLUEPRINT, PROFILE, VALID_REPO, writeRepo } from './temp-repo.ts';
 
 const lines = (problems: ConfigProblem[]) =>
   problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.path}: ${p.message}`);
@@ -31,6 +31,17 @@ describe('checkReferences', () => {
       'assignments.yaml:8:33 spec.assignments[0].blueprints[1]: no blueprint is named "code-reveiw" (metadata.name in blueprints/); did you mean "code-review"?',
       'assignments.yaml:8:46 spec.assignments[0].blueprints[2]: no blueprint is named "deploy" (metadata.name in blueprints/)',
     ]);
+  });
+
+  it("reports a profile's release channel that paddock.yaml does not declare; accepts a declared one", async () => {
+    const state = await stateOf({ 'profiles/standard.yaml': `${PROFILE}  releaseChannel: stabel\n` });
+    assert.deepEqual(lines(checkReferences(state)), [
+      'profiles/standard.yaml:10:19 spec.releaseChannel: release channel "stabel" is not in paddock.yaml spec.releases.channels (canary, stable); did you mean "stable"?',
+    ]);
+    assert.deepEqual(
+      checkReferences(await stateOf({ 'profiles/standard.yaml': `${PROFILE}  releaseChannel: stable\n` })),
+      [],
+    );
   });
 
   it('reports a service without hosts that names no shared service', async () => {

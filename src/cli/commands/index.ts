@@ -23,6 +23,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./up.ts')).upCommand,
   },
   {
+    name: 'serve',
+    summary: 'run the control plane as one replica on a cluster (PostgreSQL, leader-elected reconciler)',
+    usage: '[--config DIR] [--data-dir DIR] [--host ADDR] [--port N] [--public-url URL] [--approved-by NAME]',
+    load: async () => (await import('./serve.ts')).serveCommand,
+  },
+  {
     name: 'run',
     summary: 'run a command inside a sandbox built from a blueprint',
     usage:
@@ -72,6 +78,25 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./validate.ts')).validateCommand,
   },
   {
+    name: 'plan',
+    summary:
+      'show what the desired state at a commit would change (workspaces, bundles, users), and replay decisions',
+    usage: '[--config DIR | --repo URL [--ref REF]] [--replay DAYS] [--json]',
+    load: async () => (await import('./plan.ts')).planCommand,
+  },
+  {
+    name: 'render',
+    summary: "render a provider's manifests for the desired state into a directory",
+    usage: 'TARGET --out DIR [--config DIR] [--settings FILE]',
+    load: async () => (await import('./render.ts')).renderCommand,
+  },
+  {
+    name: 'apply',
+    summary: 'carry out the plan: create, rebuild, revoke workspaces and release bundles (resumable)',
+    usage: '[--config DIR | --repo URL [--ref REF]] [--approved-by ID] [--watch]',
+    load: async () => (await import('./apply.ts')).applyCommand,
+  },
+  {
     name: 'schema',
     summary: 'write the JSON Schema of each desired-state kind for editors',
     usage: '[--out DIR] [--kind KIND]',
@@ -90,10 +115,54 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./policy-explain.ts')).policyExplainCommand,
   },
   {
+    name: 'policy status',
+    summary: "show each channel's release and each workspace's applied bundle, flagging drift",
+    usage: '[--data-dir DIR] [--json]',
+    load: async () => (await import('./policy-status.ts')).policyStatusCommand,
+  },
+  {
+    name: 'policy release',
+    summary: 'compile the desired state at a Git commit and release its bundles to a channel',
+    usage: '[--repo DIR] [--commit REV] [--channel NAME] [--sign-with FILE]… [--data-dir DIR] [--json]',
+    load: async () => (await import('./policy-status.ts')).policyReleaseCommand,
+  },
+  {
+    name: 'policy promote',
+    summary: "promote a channel's release to the next channel (same bundle hashes, re-signed)",
+    usage: '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR] [--json]',
+    load: async () => (await import('./policy-status.ts')).policyPromoteCommand,
+  },
+  {
+    name: 'policy cosign',
+    summary: 'add a signature to a release waiting for more signers, and publish it at the threshold',
+    usage: '[--channel NAME] --sign-with FILE… [--data-dir DIR] [--json]',
+    load: async () => (await import('./policy-status.ts')).policyCosignCommand,
+  },
+  {
     name: 'audit verify',
-    summary: 'check the hash chain of an audit log',
-    usage: 'FILE',
+    summary: "check an audit log's hash chain, or the central store's chains and signed checkpoints",
+    usage: '[FILE] [--data-dir DIR] [--store-url URL] [--public-key FILE]… [--json]',
     load: async () => (await import('./audit-verify.ts')).auditVerifyCommand,
+  },
+  {
+    name: 'audit tail',
+    summary: 'print the newest audit events, and with --follow new ones as they are stored',
+    usage: '[-n N] [--follow] [--data-dir DIR] [--store-url URL] [--json]',
+    load: async () => (await import('./audit-tail.ts')).auditTailCommand,
+  },
+  {
+    name: 'audit search',
+    summary: 'find audit events by user, workspace, class, event, decision and time range',
+    usage:
+      '[--user USER] [--workspace ID] [--class N] [--event NAME] [--decision D] [--since TIME] [--until TIME] [--limit N] [--json]',
+    load: async () => (await import('./audit-search.ts')).auditSearchCommand,
+  },
+  {
+    name: 'audit export',
+    summary: 'write the central audit events as OCSF JSON lines',
+    usage:
+      '--format ocsf-jsonl [--since TIME] [--until TIME] [--out FILE] [--data-dir DIR] [--store-url URL]',
+    load: async () => (await import('./audit-export.ts')).auditExportCommand,
   },
   {
     name: 'hook',
@@ -110,25 +179,25 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'review list',
     summary: 'list held calls awaiting or past review',
-    usage: '[--status STATUS] [--json] [--socket PATH]',
+    usage: '[--status STATUS] [--json] [--server URL | --socket PATH]',
     load: async () => (await import('./review.ts')).reviewListCommand,
   },
   {
     name: 'review show',
     summary: 'show a held call: who, what, the redacted arguments, its digest and approvals',
-    usage: 'ID [--json] [--socket PATH]',
+    usage: 'ID [--json] [--server URL | --socket PATH]',
     load: async () => (await import('./review.ts')).reviewShowCommand,
   },
   {
     name: 'review approve',
     summary: 'approve a held call (single use, bound to its digest)',
-    usage: 'ID --reason TEXT [--as USER] [--json] [--socket PATH]',
+    usage: 'ID --reason TEXT [--as USER] [--json] [--server URL | --socket PATH]',
     load: async () => (await import('./review.ts')).reviewApproveCommand,
   },
   {
     name: 'review deny',
     summary: 'deny a held call',
-    usage: 'ID --reason TEXT [--as USER] [--json] [--socket PATH]',
+    usage: 'ID --reason TEXT [--as USER] [--json] [--server URL | --socket PATH]',
     load: async () => (await import('./review.ts')).reviewDenyCommand,
   },
   {

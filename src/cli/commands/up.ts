@@ -88,6 +88,12 @@ export const upCommand: Command = {
         users: result.users,
         workspace,
         auditVerify: `npx paddock audit verify --data-dir ${displayPath(ctx.cwd, dataDir)}`,
+        // Workspaces enforce signed releases; the reconciler releases each change of the directory.
+        releases: {
+          channel: plane.releases.releaseChannel,
+          release: plane.releases.repository.status(plane.releases.releaseChannel).targetsVersion,
+          status: `npx paddock policy status --data-dir ${displayPath(ctx.cwd, dataDir)}`,
+        },
       };
       if (check) await checkUp(plane.server.url, consoleDir !== undefined, workspace?.connected === true);
       if (ctx.values['json']) writeJson(ctx.stdout, summary);
@@ -101,6 +107,10 @@ export const upCommand: Command = {
           `${result.storeUrl.startsWith('sqlite:') ? `sqlite:${show(result.storeUrl.slice(7))}` : 'postgres'} (schema version ${result.schemaVersion})`,
         );
         out('audit', `in the store: hash-chained, signed checkpoints (${summary.auditVerify})`);
+        out(
+          'policy',
+          `signed releases, ${summary.releases.channel} at release ${summary.releases.release}; edits to the desired state are released as they are saved (${summary.releases.status})`,
+        );
         if (workspace)
           out(
             'workspace',

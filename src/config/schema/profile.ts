@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiVersion, duration, metadataName } from './common.ts';
+import { apiVersion, dnsLabel, duration, metadataName } from './common.ts';
 
 export const PROVIDERS = ['local', 'kubevirt', 'azure'] as const;
 
@@ -55,6 +55,11 @@ export const profileSpec = z
       .default('30m')
       .describe('Stop the workspace after this long without a session. Default 30m.'),
     maxLifetime: duration.default('7d').describe('Rebuild the workspace after this long. Default 7d.'),
+    releaseChannel: dnsLabel
+      .optional()
+      .describe(
+        "The policy release channel this profile's workspaces follow (a name in paddock.yaml spec.releases.channels). Default: the first channel declared (canary), the one the reconciler releases to; later ones (stable) advance only by `paddock policy promote`.",
+      ),
   })
   .superRefine((spec, ctx) => {
     if (spec.provider !== 'local' && spec.image === undefined) {

@@ -27,6 +27,12 @@ export interface PlanInput {
   readonly marks: readonly ReconcileMark[];
   /** The release seam (digests.ts); default blueprintContentDigest. */
   readonly bundleDigest?: (state: DesiredState, resolved: ResolvedBlueprint) => string;
+  /**
+   * The providers this control plane runs (`paddock up`: local only). A workspace whose profile
+   * needs another is not created (noted for its user instead), so the plan stays empty rather
+   * than failing every round. Default: every provider.
+   */
+  readonly providers?: ReadonlySet<string>;
 }
 
 /** `ws-` and 12 hex digits of the owner and profile: the same user and profile always get the same id. */
@@ -119,6 +125,11 @@ export function computePlan(input: PlanInput): Plan {
       note(owner, `revoke ${workspace.id}: ${reason}`);
     }
     if (!keep) {
+      const provider = state.profiles.get(want.profile)?.value.spec.provider ?? 'local';
+      if (input.providers && !input.providers.has(provider)) {
+        note(owner, `not created: profile ${want.profile} needs provider ${provider}, not run here`);
+        continue;
+      }
       let attempt = 0;
       let id = workspaceIdFor(owner, want.profile);
       while (takenIds.has(id)) id = workspaceIdFor(owner, want.profile, ++attempt);
@@ -128,7 +139,7 @@ export function computePlan(input: PlanInput): Plan {
         workspace: id,
         owner,
         profile: want.profile,
-        provider: state.profiles.get(want.profile)?.value.spec.provider ?? 'local',
+        provider,
         profileDigest: profile.digest,
         image: profile.image,
       });

@@ -38,6 +38,8 @@ export interface PlannedChange {
 
 export interface PlanOptions {
   readonly bundleDigest?: (state: DesiredState, resolved: ResolvedBlueprint) => string;
+  /** Only create workspaces of these providers (PlanInput.providers). */
+  readonly providers?: ReadonlySet<string>;
 }
 
 /** Validates the source (PDK_CONFIG_INVALID with every problem) and plans it against the store. */
@@ -61,6 +63,7 @@ export async function planSource(
     workspaces,
     marks,
     ...(options.bundleDigest ? { bundleDigest: options.bundleDigest } : {}),
+    ...(options.providers ? { providers: options.providers } : {}),
   });
   return { source, state, blueprints, plan };
 }
@@ -69,8 +72,8 @@ export async function planSource(
  * The approver of an apply: the one named, else the commit's verified signer, else its author.
  * PDK_RECONCILE_APPROVER when none is known (a plain directory without --approved-by).
  */
-export function approverOf(source: DesiredStateSource, named: string | undefined): string {
-  const approver = named?.trim() || source.signer || source.author;
+export function approverOf(source: DesiredStateSource, named: string | undefined, fallback?: string): string {
+  const approver = named?.trim() || source.signer || source.author || fallback?.trim();
   if (!approver)
     throw new PaddockError(
       'PDK_RECONCILE_APPROVER',
@@ -90,6 +93,17 @@ export interface ReconcileOnceOptions extends ApplyOptions, PlanOptions {
   readonly onState?: (state: DesiredState) => void;
   /** Called with the plan before it is applied. */
   readonly onPlanned?: (planned: PlannedChange) => void;
+  /**
+   * Checks a non-empty plan before it is recorded (e.g. that its bundles compile). A failure
+   * records nothing, so no apply is left open on a commit that can never be carried out (a plain
+   * directory cannot be compiled again once its files change).
+   */
+  readonly precheck?: (planned: PlannedChange) => Promise<void> | void;
+  /**
+   * The approver when none is named and the source is not a commit with a signer or author (a
+   * plain directory `paddock up` watches: the operator who runs it).
+   */
+  readonly fallbackApprover?: string;
 }
 
 /**
@@ -107,7 +121,12 @@ export async function reconcileOnce(
   const planned = await planSource(source, options.store, options, valid);
   if (planned.plan.steps.length === 0) return { ...(resumed ? { resumed } : {}), planned };
   options.onPlanned?.(planned);
-  const applied = await startApply(planned.plan, approverOf(source, approvedBy), options);
+  await options.precheck?.(planned);
+  const applied = await startApply(
+    planned.plan,
+    approverOf(source, approvedBy, options.fallbackApprover),
+    options,
+  );
   return { ...(resumed ? { resumed } : {}), planned, applied };
 }
 

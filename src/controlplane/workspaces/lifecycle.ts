@@ -48,6 +48,8 @@ export interface WorkspaceLifecycleOptions {
   readonly configDir: string;
   /** The blueprint a workspace's terminals run under (e.g. its owner's first assigned one). */
   readonly blueprintFor: (workspace: WorkspaceRecord) => string;
+  /** The signed release channel a workspace follows (its profile's); none: it enforces configDir's blueprint. */
+  readonly releasesFor?: (workspace: WorkspaceRecord) => WorkspaceSpec['releases'];
   /** Appends one audit event (the control plane's audit log); a failure fails the action. */
   readonly audit: (event: OcsfEvent) => Promise<unknown>;
   readonly revokeHooks?: RevokeHooks;
@@ -280,12 +282,14 @@ export class WorkspaceLifecycle {
   }
 
   #spec(record: WorkspaceRecord): WorkspaceSpec {
+    const releases = this.#options.releasesFor?.(record);
     return {
       id: record.id,
       owner: record.owner,
       profile: record.profile,
       blueprint: this.#options.blueprintFor(record),
       configDir: this.#options.configDir,
+      ...(releases ? { releases } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentEvent, type OcsfEvent } from '../../audit/index.ts';
 import {
@@ -89,6 +89,16 @@ export class LocalProvider implements WorkspaceProvider {
       ...(this.#options.stateDir ? { stateDir: this.#options.stateDir } : {}),
       auditLog: dirs.auditLog,
       providerPid: process.pid,
+      // Trusted metadata and the last good bundle live beside the identity, outside every sandbox.
+      ...(spec.releases
+        ? {
+            releases: {
+              channel: spec.releases.channel,
+              rootFile: spec.releases.rootFile,
+              stateDir: join(dirs.root, 'releases'),
+            },
+          }
+        : {}),
     };
     writeFileSync(dirs.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     const supervised: Supervised = {

@@ -29,6 +29,10 @@ describe('paddock up', () => {
     assert.match(first.stdout, /sign in as[\s\S]*bob@example\.com +engineering, appsec, engineering-leads/);
     assert.match(first.stdout, /checked: console, sign-in and workspace answer; stopping/);
     assert.match(first.stdout, /audit +in the store: .*npx paddock audit verify --data-dir data\)/);
+    assert.match(
+      first.stdout,
+      /policy +signed releases, canary at release 1; .*npx paddock policy status --data-dir data\)/,
+    );
 
     const second = await runCli([...args, '--json'], dir);
     assert.equal(second.code, 0, second.stderr);
@@ -38,13 +42,21 @@ describe('paddock up', () => {
     assert.match(result.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
     assert.equal(result.auditVerify, 'npx paddock audit verify --data-dir data');
+    // The second start finds nothing new to release.
+    assert.deepEqual(result.releases, {
+      channel: 'canary',
+      release: 1,
+      status: 'npx paddock policy status --data-dir data',
+    });
     const store = await openStore({ url: result.storeUrl });
     let codes: string[];
     try {
       // One control-plane chain, in the store: bootstrap's events and the running control plane's.
-      codes = (await store.readAuditEvents({ source: 'controlplane', limit: 10_000 })).map(
-        (record) => (record.event as { metadata: { event_code: string } }).metadata.event_code,
-      );
+      // ws-alice's events (the reconciler also creates the other assigned demo users' workspaces).
+      codes = (await store.readAuditEvents({ source: 'controlplane', limit: 10_000 }))
+        .map((record) => record.event as { metadata: { event_code: string }; device?: { uid?: string } })
+        .filter((event) => event.device?.uid === 'ws-alice')
+        .map((event) => event.metadata.event_code);
       assert.deepEqual((await store.getUser('bob@example.com'))?.groups, [
         'engineering',
         'appsec',

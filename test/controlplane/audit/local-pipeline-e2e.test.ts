@@ -175,7 +175,11 @@ describe('audit pipeline in the local control plane (real supervisor, store, che
     await waitFor('the decisions in the JSONL sink', () => {
       if (!existsSync(sinkFile)) return undefined;
       const text = readFileSync(sinkFile, 'utf8');
-      return decisions.every((record) => text.includes(uidOf(record))) || undefined;
+      // The redacted command is the chain's last decision: the sink is fed in order, so wait for it too.
+      return (
+        (decisions.every((record) => text.includes(uidOf(record))) && text.includes('canary-7731')) ||
+        undefined
+      );
     });
     // The control plane's own events are there too (the workspace's creation and start).
     const sinkText = readFileSync(sinkFile, 'utf8');

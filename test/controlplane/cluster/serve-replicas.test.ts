@@ -347,7 +347,7 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
       [...kube.objects.values()].find(
         (object) => object['kind'] === 'VirtualMachine' && (object['metadata'] as Json)['name'] === erin.id,
       );
-    assert.equal((erinVm()?.['spec'] as Json)['runStrategy'], 'Always');
+    assert.equal((erinVm()?.['spec'] as Json | undefined)?.['runStrategy'], 'Always');
     const requestsBefore = kube.requests.length;
 
     const [before] = await query<{ term: string }>(
@@ -381,7 +381,7 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
       .slice(requestsBefore)
       .filter((request) => request.method !== 'GET' && request.path.includes(erin.id));
     assert.deepEqual(touched, []);
-    assert.equal((erinVm()?.['spec'] as Json)['runStrategy'], 'Always');
+    assert.equal((erinVm()?.['spec'] as Json | undefined)?.['runStrategy'], 'Always');
     assert.ok(!b.logs.some((line) => line['msg'] === 'workspaces resumed'));
     const workspaces = await query<{ owner: string }>('SELECT owner FROM workspaces ORDER BY owner');
     assert.deepEqual(
@@ -418,10 +418,10 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     const vm = [...kube.objects.values()].find(
       (object) => object['kind'] === 'VirtualMachine' && (object['metadata'] as Json)['name'] === erin.id,
     );
-    assert.equal((vm?.['spec'] as Json)['runStrategy'], 'Halted');
-    const namespace = String((vm?.['metadata'] as Json)['namespace']);
+    assert.equal((vm?.['spec'] as Json | undefined)?.['runStrategy'], 'Halted');
+    const namespace = String((vm?.['metadata'] as Json | undefined)?.['namespace']);
     const policy = kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'paddock-default-deny', namespace);
-    assert.deepEqual((policy?.['spec'] as Json)['egress'] ?? [], []);
+    assert.deepEqual((policy?.['spec'] as Json | undefined)?.['egress'] ?? [], []);
     assert.equal(kube.get('v1', 'Secret', `${erin.id}-identity`, namespace), undefined);
   });
 

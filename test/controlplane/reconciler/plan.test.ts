@@ -133,6 +133,30 @@ describe('reconciler plan', () => {
     await store.close();
   });
 
+  it('creates no workspace whose provider this control plane does not run (paddock up: local only)', async () => {
+    const profile = join(dir, 'profiles', 'large-local.yaml');
+    writeFileSync(
+      profile,
+      readFileSync(profile, 'utf8').replace(
+        '  provider: local\n',
+        `  provider: kubevirt\n  image: registry.example.com/ws@sha256:${'a'.repeat(64)}\n`,
+      ),
+    );
+    const p = (await planSource(await directorySource(dir), store, { providers: new Set(['local']) })).plan;
+    assert.deepEqual(
+      p.steps.filter((step) => step.kind === 'create').map((step) => step.owner),
+      ['ada@example.com'],
+    );
+    assert.deepEqual(p.users.find((user) => user.id === 'erin@example.com')?.changes, [
+      'not created: profile large-local needs provider kubevirt, not run here',
+    ]);
+    // Without the filter (`paddock apply`), erin's workspace is planned.
+    assert.ok(
+      (await plan()).steps.some((step) => step.kind === 'create' && step.owner === 'erin@example.com'),
+    );
+    await store.close();
+  });
+
   it('is empty once applied, and stays empty for a reformatted file', async () => {
     await markApplied(await plan());
     assert.deepEqual((await plan()).steps, []);
