@@ -55,6 +55,8 @@ export function lifecycleActions(
       });
     },
     async reprovision(actor, id) {
+      // A crash between the workspace's row and its creation event loses the event: record it.
+      await lifecycle.recordLostCreation(actor, id);
       await lifecycle.rebuild(actor, id);
     },
     async rebuild(actor, id) {

@@ -246,6 +246,22 @@ export class WorkspaceLifecycle {
     return this.#view(record);
   }
 
+  /**
+   * Records the `workspace.created` event of a workspace whose row a crash left without it
+   * (the process died between the two); does nothing when the event is in the store's log.
+   * For recovery paths that find a workspace still `created` after a crash.
+   */
+  async recordLostCreation(actor: string, id: string): Promise<boolean> {
+    const found = await this.#options.store.searchAuditLog({
+      workspace: id,
+      eventCode: ACTION_EVENTS.create,
+      limit: 1,
+    });
+    if (found.length > 0) return false;
+    await this.#audit('create', actor, await this.#record(id), 'created; recorded after a crash', undefined);
+    return true;
+  }
+
   async #audit(
     action: WorkspaceAction | 'create',
     actor: string,

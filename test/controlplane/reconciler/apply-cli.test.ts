@@ -54,6 +54,23 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
 }
 
 /** Starts an apply and SIGKILLs it as soon as it reports `steps` steps done. */
+async function killAfterSteps(args: string[], steps: number): Promise<string> {
+  const child = paddock(args);
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if ((stdout.match(/✓ \[/g) ?? []).length >= steps) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('close', () => reject(new Error(`apply finished before it was killed:\n${stdout}`)));
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(child.signalCode, 'SIGKILL');
+  return stdout;
+}
 
 /** The parts of the audited events these tests read. */
 interface AuditedEvent {
@@ -84,15 +101,25 @@ describe('paddock apply (real git repository, real process)', () => {
   const first = initGitRepository(bare, work, assignments);
   const args = ['apply', '--repo', `file://${bare}`, '--ref', 'main', '--data-dir', dataDir];
 
-  // A kill -9 landing inside a workspace's create step can leave the step marked done without
-  // the workspace (seen about one run in four under load); until that is fixed the crash-resume
-  // test is out of this file and the apply is tested whole. See docs/reconciler.md.
-  it('applies every step of the plan, each once', async () => {
-    const applied = await run(args);
-    assert.equal(applied.code, 0, applied.stderr);
-    assert.match(applied.stdout, /plan for [0-9a-f]{40} \(Alice Admin <alice@example.com>\)/);
-    assert.equal((applied.stdout.match(/✓ \[/g) ?? []).length, 9);
-    const store = await openStore({ url: `sqlite:${join(dataDir, 'controlplane.db')}` });
+  it('resumes after a kill -9 between steps and finishes what was planned, each step once', async () => {
+    // After the release and three creates: the kill lands among the creates.
+    const killedOutput = await killAfterSteps(args, 4);
+    assert.match(killedOutput, /plan for [0-9a-f]{40} \(Alice Admin <alice@example.com>\)/);
+    let store = await openStore({ url: `sqlite:${join(dataDir, 'controlplane.db')}` });
+    const open = await store.openReconcileApply();
+    assert.ok(open, 'the killed apply is open in the store');
+    assert.equal(open.commit, first);
+    assert.ok(open.doneSteps.length >= 4 && open.doneSteps.length < 9, `done: ${open.doneSteps}`);
+    await store.close();
+
+    const resumed = await run(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resumed apply ${open.id} of ${first}`));
+    assert.match(resumed.stdout, /nothing to do/);
+    // Steps done before the kill are not run again.
+    assert.equal((resumed.stdout.match(/✓ \[|· \[/g) ?? []).length, 9 - open.doneSteps.length);
+
+    store = await openStore({ url: `sqlite:${join(dataDir, 'controlplane.db')}` });
     try {
       assert.equal(await store.openReconcileApply(), undefined);
       const workspaces = await store.listWorkspaces();
@@ -102,7 +129,7 @@ describe('paddock apply (real git repository, real process)', () => {
       );
       for (const ws of workspaces)
         assert.ok(existsSync(join(dataDir, 'workspaces', ws.id)), `${ws.id} provisioned`);
-      // Each workspace was created exactly once.
+      // Each workspace was created exactly once (a resumed create re-provisions, never re-creates).
       const created = (await events(store, 'workspace.created')).map((event) => event.device.uid).sort();
       assert.deepEqual(created, workspaces.map((ws) => ws.id).sort());
       // Every blueprint released and audited with the commit and who approved it.
