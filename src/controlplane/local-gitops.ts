@@ -12,6 +12,7 @@ import {
 } from './reconciler/index.ts';
 import {
   type ChannelSettings,
+  type CompiledRelease,
   compileRepository,
   createReleaseEndpoint,
   openReleaseRepository,
@@ -137,6 +138,7 @@ export function startLocalReconciler(options: LocalReconcilerOptions): LocalReco
   const controller = new AbortController();
   const { releases } = options;
   let state: DesiredState | undefined;
+  let checked: CompiledRelease | undefined;
   let settleFirst!: () => void;
   const firstRound = new Promise<void>((resolveFirst) => {
     settleFirst = resolveFirst;
@@ -169,14 +171,20 @@ export function startLocalReconciler(options: LocalReconcilerOptions): LocalReco
         channel: releases.releaseChannel,
         gitDir: options.configDir,
         directory: options.configDir,
+        precompiled: (commit) => (checked?.commit === commit ? checked : undefined),
       }),
     }),
     source: { kind: 'directory', dir: options.configDir },
     // A commit whose bundles do not compile (Cedar that does not parse) is refused before an
     // apply is recorded: what is in force stays, and the next good save is released.
+    // The compiled release is kept for the release step, which then publishes exactly what was
+    // checked even if the directory is saved again in between.
     precheck: (planned) => {
       if (planned.plan.steps.some((step) => step.kind === 'release'))
-        compileRepository({ state: planned.state, blueprints: planned.blueprints }, planned.plan.commit);
+        checked = compileRepository(
+          { state: planned.state, blueprints: planned.blueprints },
+          planned.plan.commit,
+        );
     },
     providers: options.providers,
     fallbackApprover: `${userInfo().username} (paddock up)`,

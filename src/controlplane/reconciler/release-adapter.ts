@@ -28,6 +28,11 @@ export interface ChannelReleaseOptions {
   readonly gitDir?: string;
   /** A plain desired-state directory (commits `sha256:…`). */
   readonly directory?: string;
+  /**
+   * The release compiled from the very state a plan was made from (a precheck keeps it): a plain
+   * directory may change between the plan and its release step, and holds no history to go back to.
+   */
+  readonly precompiled?: (commit: string) => CompiledRelease | undefined;
 }
 
 async function compile(options: ChannelReleaseOptions, commit: string): Promise<CompiledRelease> {
@@ -47,7 +52,7 @@ async function compile(options: ChannelReleaseOptions, commit: string): Promise<
 export function channelRelease(options: ChannelReleaseOptions): ReleaseFunction {
   const channel = options.channel ?? 'canary';
   return async (release) => {
-    const compiled = await compile(options, release.commit);
+    const compiled = options.precompiled?.(release.commit) ?? (await compile(options, release.commit));
     const planned = release.bundles.map((bundle) => bundle.blueprint).sort();
     const names = compiled.bundles.map((bundle) => bundle.name).sort();
     if (planned.join('\n') !== names.join('\n'))
