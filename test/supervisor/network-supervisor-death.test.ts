@@ -67,10 +67,11 @@ describe('supervisor death', () => {
         ]);
         for (const [index, result] of dead.entries()) {
           assert.equal(result.ok, false, `probe ${index} connected after the supervisor died`);
-          assert.equal(
-            result.code,
-            'ECONNREFUSED',
-            `probe ${index}: refused at once (TCP reset from the host table)`,
+          // Refused at once by the host table's reset; or, when a concurrent sweep (another
+          // supervisor starting) already removed the dead network, unreachable: no route at all.
+          assert.ok(
+            result.code === 'ECONNREFUSED' || result.code === 'ENETUNREACH',
+            `probe ${index}: refused at once or unreachable, not ${result.code} (a timeout would mean packets leave)`,
           );
         }
         assert.equal(squatter.hits(), 0, 'the wildcard host service was reached');
