@@ -24,7 +24,7 @@ import {
   type McpServerPlan,
   sandboxedStdioLauncher,
 } from '../src/supervisor/index.ts';
-import { PDP_PROTECTED_PATHS } from '../src/supervisor/pdp/index.ts';
+import { POLICY_PROTECTED_PATHS } from '../src/policy/index.ts';
 import { EVERYTHING_TOOLS, startEverythingHttp } from '../test/supervisor/fixtures/mcp-everything-server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -61,7 +61,7 @@ export const GATEWAY_EXPECTED_FAILURES: Readonly<Record<string, string>> = {
 export function conformanceDecide(server: string, allow: readonly string[]): McpDecide {
   const bundle = compilePolicyBundle({
     blueprint: { name: 'conformance', version: '1.0.0', mcp: [{ server, allow }] },
-    protectedPaths: PDP_PROTECTED_PATHS,
+    protectedPaths: POLICY_PROTECTED_PATHS,
   });
   const pdp = createDecisionPoint(bundle, { principal: { session: 'conformance', user: 'conformance' } });
   return (request) => pdp.decide(request);

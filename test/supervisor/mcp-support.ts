@@ -11,7 +11,7 @@ import {
   type McpGatewayOptions,
   type McpServerPlan,
 } from '../../src/supervisor/index.ts';
-import { PDP_PROTECTED_PATHS } from '../../src/supervisor/pdp/index.ts';
+import { POLICY_PROTECTED_PATHS } from '../../src/policy/index.ts';
 
 // Test support for the MCP gateway: a gateway over real MCP servers, reached by a real SDK
 // Client over Streamable HTTP on loopback, with every audit event and log line collected.
@@ -53,7 +53,7 @@ export function testDecide(
       version: CONTEXT.blueprint.version,
       mcp: servers.map((server) => ({ server, allow })),
     },
-    protectedPaths: PDP_PROTECTED_PATHS,
+    protectedPaths: POLICY_PROTECTED_PATHS,
     extraPolicies: [{ file: 'policies/mcp.cedar', text: EXTRA_POLICIES }],
     bundle: { id: CONTEXT.bundle.id, version: CONTEXT.bundle.version },
   });

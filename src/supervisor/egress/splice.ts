@@ -12,17 +12,10 @@ export interface SpliceOptions {
   readonly onClose?: () => void;
 }
 
-/** Pipes `client` and `upstream` into each other. Whatever either has buffered (unshifted) flows first. */
-export function splice(client: Duplex & Timed, upstream: Duplex & Timed, options: SpliceOptions): void {
-  upstream.pipe(client);
-  spliceHalf(client, upstream, options);
-  upstream.resume();
-}
-
 type Timed = { setTimeout?: (ms: number) => unknown };
 
-/** The client-to-upstream pipe, teardown and idle timeouts; the other direction is the caller's. */
-function spliceHalf(client: Duplex & Timed, upstream: Duplex & Timed, options: SpliceOptions): void {
+/** Pipes `client` and `upstream` into each other. Whatever either has buffered (unshifted) flows first. */
+export function splice(client: Duplex & Timed, upstream: Duplex & Timed, options: SpliceOptions): void {
   let closed = 0;
   const teardown = () => {
     client.destroy();
@@ -44,6 +37,8 @@ function spliceHalf(client: Duplex & Timed, upstream: Duplex & Timed, options: S
   client.once('close', onClosed);
   upstream.once('close', onClosed);
   upstream.once('end', () => client.end());
+  upstream.pipe(client);
   client.pipe(upstream);
   client.resume();
+  upstream.resume();
 }

@@ -10,9 +10,6 @@ import {
 // core): spec fields map one for one onto PolicyBlueprint, and the protected paths are the
 // sandbox's own list, so the PDP and the kernel sandbox protect the same names.
 
-/** The sandbox's protected names, as the policy compiler takes them (one list: src/policy/bundle/protected-paths.ts). */
-export const PDP_PROTECTED_PATHS = POLICY_PROTECTED_PATHS;
-
 /**
  * The compiler's input for a resolved blueprint and the repository's policies/*.cedar.
  *
@@ -43,7 +40,7 @@ export function policyInputFromBlueprint(
       ...(spec.dataScope ? { dataScope: spec.dataScope } : {}),
       ...(spec.writes ? { writes: spec.writes } : {}),
     },
-    protectedPaths: PDP_PROTECTED_PATHS,
+    protectedPaths: POLICY_PROTECTED_PATHS,
     extraPolicies: [...policies].map(([file, text]) => ({ file, text })),
     ...(bundle ? { bundle } : {}),
   };

@@ -1,4 +1,4 @@
-export { PDP_PROTECTED_PATHS, policyInputFromBlueprint, policySourceFile } from './blueprint-input.ts';
+export { policyInputFromBlueprint, policySourceFile } from './blueprint-input.ts';
 export { pdpDecisionEvent } from './decision-events.ts';
 export type { PdpAuditContext, Redact } from './decision-events.ts';
 export { parseRequestLine, responseLine } from './protocol.ts';
