@@ -74,6 +74,8 @@ export type {
   PolicyWriteSpec,
   ProtectedPaths,
 } from './cedar/bundle-types.ts';
+export { policyInputOf } from './cedar/blueprint-input.ts';
+export type { BlueprintDocument, BlueprintServiceDocument } from './cedar/blueprint-input.ts';
 export { checkPolicyFiles, compilePolicyBundle } from './cedar/compile-bundle.ts';
 export type { PolicyProblem } from './cedar/extra-policies.ts';
 export { CEDAR_SCHEMA } from './cedar/schema.ts';

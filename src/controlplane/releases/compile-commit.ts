@@ -13,9 +13,7 @@ import {
 import { PaddockError } from '../../core/index.ts';
 import {
   compileReleaseBundle,
-  type EgressServiceSpec,
-  POLICY_PROTECTED_PATHS,
-  type PolicyBundleInput,
+  policyInputOf,
   type ReleaseBundle,
   releaseBundleHash,
   serializeReleaseBundle,
@@ -99,7 +97,7 @@ export function compileRepository(repo: ValidRepository, commit: string): Compil
     for (const file of resolved.sources.values()) if (file !== DEFAULT_SOURCE) files.add(file);
     for (const [file] of policies) files.add(file);
     const bundle = compileReleaseBundle({
-      policy: policyInput(resolved, policies),
+      policy: policyInputOf(resolved.blueprint, policies),
       filesystem: {
         read: resolved.blueprint.spec.dataScope?.read ?? ['/workspace'],
         write: resolved.blueprint.spec.dataScope?.write ?? [],
@@ -132,37 +130,6 @@ export function releaseInput(compiled: CompiledBundle): BundleToRelease {
       version: compiled.bundle.version,
       commit: compiled.bundle.source.commit,
     },
-  };
-}
-
-// The effective blueprint as the policy compiler takes it. Mirrors the supervisor's
-// policyInputFromBlueprint (src/supervisor/pdp/blueprint-input.ts), which standalone runs use,
-// plus what the egress gateway needs of each service (credentialHeader, cidrs), since a
-// released bundle is also the gateway's allowlist (compileBlueprintEgress takes the same fields).
-function policyInput(resolved: ResolvedBlueprint, policies: readonly [string, string][]): PolicyBundleInput {
-  const { metadata, spec } = resolved.blueprint;
-  const services: EgressServiceSpec[] = (spec.services ?? []).map((service) => ({
-    name: service.name,
-    hosts: service.hosts ?? [],
-    ...(service.ports ? { ports: service.ports } : {}),
-    ...(service.access ? { access: service.access } : {}),
-    ...(service.rules ? { rules: service.rules } : {}),
-    ...(service.credential ? { credential: service.credential } : {}),
-    ...(service.credentialHeader ? { credentialHeader: service.credentialHeader } : {}),
-    ...(service.cidrs ? { cidrs: service.cidrs } : {}),
-  }));
-  return {
-    blueprint: {
-      name: metadata.name,
-      version: metadata.version,
-      ...(spec.tools?.commands ? { commands: spec.tools.commands } : {}),
-      ...(spec.tools?.mcp ? { mcp: spec.tools.mcp } : {}),
-      services,
-      ...(spec.dataScope ? { dataScope: spec.dataScope } : {}),
-      ...(spec.writes ? { writes: spec.writes } : {}),
-    },
-    protectedPaths: POLICY_PROTECTED_PATHS,
-    extraPolicies: policies.map(([file, text]) => ({ file, text })),
   };
 }
 

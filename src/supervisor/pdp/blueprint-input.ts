@@ -1,13 +1,8 @@
 import type { ResolvedBlueprint } from '../../config/index.ts';
-import {
-  type BundlePolicy,
-  type EgressServiceSpec,
-  POLICY_PROTECTED_PATHS,
-  type PolicyBundleInput,
-} from '../../policy/index.ts';
+import { type BundlePolicy, type PolicyBundleInput, policyInputOf } from '../../policy/index.ts';
 
-// The seam between the effective blueprint (config) and the policy compiler (pure, imports only
-// core): spec fields map one for one onto PolicyBlueprint, and the protected paths are the
+// The seam between the effective blueprint (config) and the policy compiler: the mapping itself
+// is policy's (policyInputOf, shared with release compilation); the protected paths are the
 // sandbox's own list, so the PDP and the kernel sandbox protect the same names.
 
 /**
@@ -20,30 +15,7 @@ export function policyInputFromBlueprint(
   policies: ReadonlyMap<string, string> = new Map(),
   bundle?: { id?: string; version?: string },
 ): PolicyBundleInput {
-  const { metadata, spec } = resolved.blueprint;
-  const services: EgressServiceSpec[] = (spec.services ?? []).map((service) => ({
-    name: service.name,
-    // A name-only entry without a shared service grants no host (validate reports it).
-    hosts: service.hosts ?? [],
-    ...(service.ports ? { ports: service.ports } : {}),
-    ...(service.access ? { access: service.access } : {}),
-    ...(service.rules ? { rules: service.rules } : {}),
-    ...(service.credential ? { credential: service.credential } : {}),
-  }));
-  return {
-    blueprint: {
-      name: metadata.name,
-      version: metadata.version,
-      ...(spec.tools?.commands ? { commands: spec.tools.commands } : {}),
-      ...(spec.tools?.mcp ? { mcp: spec.tools.mcp } : {}),
-      services,
-      ...(spec.dataScope ? { dataScope: spec.dataScope } : {}),
-      ...(spec.writes ? { writes: spec.writes } : {}),
-    },
-    protectedPaths: POLICY_PROTECTED_PATHS,
-    extraPolicies: [...policies].map(([file, text]) => ({ file, text })),
-    ...(bundle ? { bundle } : {}),
-  };
+  return policyInputOf(resolved.blueprint, policies, bundle);
 }
 
 /** The file a policy came from: the blueprint file that set its field, or its policies/*.cedar. */
