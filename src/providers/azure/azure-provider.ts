@@ -7,6 +7,7 @@ import type { WorkspaceIdentity } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { ProviderStatus, WorkspaceProvider, WorkspaceSpec } from '../provider.ts';
+import { releaseAnchorOf } from '../release-anchor.ts';
 import { ArmClient } from './arm-client.ts';
 import type { ArmTemplate } from './arm.ts';
 import { azureCredential } from './credential.ts';
@@ -70,7 +71,9 @@ export class AzureProvider implements WorkspaceProvider {
 
   constructor(options: AzureProviderOptions) {
     this.#settings = options.settings;
-    this.#arm = new ArmClient(options.credential ?? azureCredential(options.settings.auth), {
+    const credential =
+      options.credential ?? azureCredential(options.settings.auth, options.ca ? { ca: options.ca } : {});
+    this.#arm = new ArmClient(credential, {
       subscriptionId: options.settings.subscriptionId,
       resourceGroup: options.settings.resourceGroup,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -245,6 +248,7 @@ export class AzureProvider implements WorkspaceProvider {
         'PDK_AZURE_SETTINGS_INVALID',
         `workspace ${spec.id}: ${spec.profile} is not an azure profile`,
       );
+    const releases = releaseAnchorOf(spec);
     const template = renderWorkspaceTemplate(this.#settings, {
       id: spec.id,
       owner: spec.owner,
@@ -254,6 +258,8 @@ export class AzureProvider implements WorkspaceProvider {
       slot: record.slot,
       files: await desiredStateFiles(state),
       attachDataDisk: record.dataDisk,
+      // The VM cannot read the control plane's files: the channel's root travels in custom data.
+      ...(releases ? { releases } : {}),
     });
     checkWorkspaceTemplate(template, this.#settings);
     return { template, os: profile.spec.os };

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 
 // What a workspace VM is handed at first boot (custom data): the supervisor's config, the
 // desired-state files its sandbox follows, and how to fetch its channel identity. The identity
@@ -29,6 +30,8 @@ export interface BootstrapInput {
   readonly identitySecretUrl: string;
   /** Resource id of the VM's user-assigned identity (IMDS `msi_res_id`). */
   readonly managedIdentityId: string;
+  /** The signed release channel the supervisor follows, with the channel's root (absent: the blueprint in files). */
+  readonly releases?: ReleaseAnchor;
 }
 
 const LINUX = {
@@ -42,6 +45,27 @@ const WINDOWS = {
   /** The data disk (LUN 0), formatted at first boot. */
   data: 'P:',
 } as const;
+
+/**
+ * Where the release anchor lands in the guest. The supervisor's release state (trusted metadata,
+ * last good bundle) is on the data disk, so a rebuild neither rolls it back nor loses it.
+ */
+export function guestAnchorFile(anchor: ReleaseAnchor, os: 'linux' | 'windows'): string {
+  return os === 'linux'
+    ? `${LINUX.root}/releases/${anchorFileName(anchor)}`
+    : `${WINDOWS.root}\\releases\\${anchorFileName(anchor)}`;
+}
+
+function releasesConfig(input: BootstrapInput, os: 'linux' | 'windows') {
+  if (!input.releases) return {};
+  return {
+    releases: {
+      channel: input.releases.channel,
+      rootFile: guestAnchorFile(input.releases, os),
+      stateDir: os === 'linux' ? `${LINUX.data}/releases` : `${WINDOWS.data}\\releases`,
+    },
+  };
+}
 
 /** The workspace data disk as Linux sees it (Azure's udev rules name it by LUN). */
 const LINUX_DATA_DISK = '/dev/disk/azure/scsi1/lun0';
@@ -61,6 +85,7 @@ export function supervisorConfig(input: BootstrapInput, os: 'linux' | 'windows')
       auditLog: `${LINUX.data}/audit/supervisor.jsonl`,
       // systemd starts the supervisor: its parent is pid 1 for as long as it should run.
       providerPid: 1,
+      ...releasesConfig(input, os),
     };
   const root = WINDOWS.root;
   return {
@@ -75,10 +100,11 @@ export function supervisorConfig(input: BootstrapInput, os: 'linux' | 'windows')
     auditLog: `${root}\\audit\\supervisor.jsonl`,
     // The service control manager (services.exe) is the parent; the service wrapper passes its pid.
     providerPid: 0,
+    ...releasesConfig(input, os),
   };
 }
 
-const gzB64 = (text: string): string => gzipSync(text, { level: 9 }).toString('base64');
+const gzB64 = (text: string | Uint8Array): string => gzipSync(text, { level: 9 }).toString('base64');
 
 /** The IMDS token request and Key Vault read both boot scripts perform. */
 function imdsTokenUrl(managedIdentityId: string): string {
@@ -102,6 +128,15 @@ export function linuxCloudInit(input: BootstrapInput): string {
   const files = [
     { path: `${LINUX.root}/supervisor.json`, content: `${config}\n`, permissions: '0600' },
     { path: '/usr/local/lib/paddock/fetch-identity.sh', content: fetchIdentity, permissions: '0700' },
+    ...(input.releases
+      ? [
+          {
+            path: guestAnchorFile(input.releases, 'linux'),
+            content: input.releases.root,
+            permissions: '0644',
+          },
+        ]
+      : []),
     ...[...input.files]
       .sort((a, b) => a.path.localeCompare(b.path))
       .map((file) => ({
@@ -164,6 +199,8 @@ export function windowsBootstrap(input: BootstrapInput): string {
     '}',
     `Write-Gz (Join-Path $root 'supervisor.json') '${gzB64(`${config}\n`)}'`,
   ];
+  if (input.releases)
+    lines.push(`Write-Gz '${guestAnchorFile(input.releases, 'windows')}' '${gzB64(input.releases.root)}'`);
   for (const file of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
     const windowsPath = file.path.replaceAll('/', '\\');
     lines.push(`Write-Gz (Join-Path $root 'desired-state\\${windowsPath}') '${gzB64(file.content)}'`);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DesiredState, ResolvedBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
+import type { ReleaseAnchor } from '../release-anchor.ts';
 import type { ArmTemplate } from './arm.ts';
 import { checkHubTemplate, checkWorkspaceTemplate } from './checks.ts';
 import type { DesiredStateFile } from './custom-data.ts';
@@ -23,6 +24,8 @@ export interface AzureWorkspace {
   readonly blueprint: string;
   /** The /28 of the spoke range the workspace holds for its lifetime. */
   readonly slot: number;
+  /** The signed release channel its supervisor follows, with the channel's root (docs/releases.md). */
+  readonly releases?: ReleaseAnchor;
 }
 
 export interface AzureRenderInput {
@@ -92,6 +95,7 @@ export function renderAzure(input: AzureRenderInput): AzureRender {
       blueprint: workspace.blueprint,
       slot: workspace.slot,
       files: input.files,
+      ...(workspace.releases ? { releases: workspace.releases } : {}),
     });
     checkWorkspaceTemplate(armTemplate, settings);
     workspaces.set(workspace.id, armTemplate);

@@ -75,6 +75,18 @@ export const azureSettingsSchema = z
           clientId: z.string().min(1).optional(),
           tenantId: uuid.optional(),
           tokenFilePath: z.string().min(1).optional(),
+          authorityHost: z
+            .url({ protocol: /^https$/ })
+            .optional()
+            .describe(
+              'Entra ID authority host, e.g. https://login.microsoftonline.us (Azure Government). Default the public cloud (https://login.microsoftonline.com).',
+            ),
+          disableInstanceDiscovery: z
+            .boolean()
+            .optional()
+            .describe(
+              'Skip Entra instance discovery and authority validation: only for an authority host that cannot reach login.microsoft.com (Azure Stack, private clouds). Default false.',
+            ),
         }),
         z.strictObject({ mode: z.literal('managed-identity'), clientId: z.string().min(1).optional() }),
       ])

@@ -1,4 +1,5 @@
 import type { Profile } from '../../config/index.ts';
+import { checkReleaseAnchor, type ReleaseAnchor } from '../release-anchor.ts';
 import { type ArmResource, type ArmTemplate, resource, resourceIdExpr, template } from './arm.ts';
 import {
   type BootstrapInput,
@@ -30,6 +31,8 @@ export interface WorkspaceRenderInput {
   readonly files: readonly DesiredStateFile[];
   /** Attach the existing data disk (a rebuild) instead of creating it (the first deployment). */
   readonly attachDataDisk?: boolean;
+  /** The signed release channel the supervisor follows, with the channel's root (docs/releases.md). */
+  readonly releases?: ReleaseAnchor;
 }
 
 /**
@@ -81,6 +84,7 @@ export function renderWorkspaceTemplate(settings: AzureSettings, input: Workspac
     files: input.files,
     identitySecretUrl: `https://${hub.keyVault}.vault.azure.net/secrets/${names.secret}`,
     managedIdentityId,
+    ...(input.releases ? { releases: checkReleaseAnchor(input.releases, `workspace ${input.id}`) } : {}),
   };
   const document = os === 'windows' ? windowsBootstrap(bootstrap) : linuxCloudInit(bootstrap);
 

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../core/errors.ts';
 import { PaddockError } from '../../core/errors.ts';
-import { DNS_LABEL, DNS_SUBDOMAIN, EGRESS_FIREWALL_NAME, LABEL_VALUE } from './names.ts';
+import { ANNOTATIONS, DNS_LABEL, DNS_SUBDOMAIN, EGRESS_FIREWALL_NAME, LABEL_VALUE } from './names.ts';
 import type { KubeObject } from './resources.ts';
 
 // The admission rules the published schemas cannot express (webhooks, controllers and API
@@ -123,6 +123,45 @@ export const ADMISSION_RULES: readonly AdmissionRule[] = [
             },
           ];
     }),
+  ),
+  // KubeVirt's VMI admission webhook: EFI Secure Boot (on by default with EFI) needs SMM enabled.
+  rule('efi-secure-boot-requires-smm', (objects) =>
+    ofKind(objects, 'VirtualMachine').flatMap((vm) => {
+      const domain = field(vmiSpec(vm), 'domain');
+      const efi = field(domain, 'firmware', 'bootloader', 'efi');
+      if (efi === undefined || field(efi, 'secureBoot') === false) return [];
+      const smm = field(domain, 'features', 'smm');
+      return smm !== undefined && field(smm, 'enabled') !== false
+        ? []
+        : [
+            {
+              rule: 'efi-secure-boot-requires-smm',
+              code: 'PDK_KUBEVIRT_RESOURCE_INVALID' as const,
+              message: `${ref(vm)}: EFI Secure Boot needs features.smm enabled`,
+            },
+          ];
+    }),
+  ),
+  // cloudbase-init reads a ConfigDrive, not NoCloud: a Windows VM given NoCloud boots unconfigured.
+  rule('windows-user-data-on-config-drive', (objects) =>
+    ofKind(objects, 'VirtualMachine')
+      .filter((vm) => vm.metadata.annotations?.[ANNOTATIONS.os] === 'windows')
+      .flatMap((vm) => {
+        const volumes = asArray(field(vmiSpec(vm), 'volumes'));
+        const noCloud = volumes.some((volume) => volume['cloudInitNoCloud'] !== undefined);
+        const configDrive = volumes.filter((volume) => volume['cloudInitConfigDrive'] !== undefined);
+        const bySecret =
+          configDrive.length === 1 && field(configDrive[0], 'cloudInitConfigDrive', 'secretRef', 'name');
+        return !noCloud && typeof bySecret === 'string' && bySecret.length > 0
+          ? []
+          : [
+              {
+                rule: 'windows-user-data-on-config-drive',
+                code: 'PDK_KUBEVIRT_RESOURCE_INVALID' as const,
+                message: `${ref(vm)}: a Windows VM takes its user data from one cloudInitConfigDrive volume by secretRef (cloudbase-init), never cloudInitNoCloud`,
+              },
+            ];
+      }),
   ),
   rule('egress-firewall-name', (objects) =>
     ofKind(objects, 'EgressFirewall')

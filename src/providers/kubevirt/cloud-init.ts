@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 import { IDENTITY_DISK_SERIAL } from './names.ts';
 import type { KubeVirtSettings } from './settings.ts';
 
@@ -22,6 +23,10 @@ export const GUEST = {
   workdir: '/var/lib/paddock/workspace',
   homeDir: '/var/lib/paddock/home',
   auditLog: '/var/lib/paddock/audit/supervisor.jsonl',
+  /** The release channel's root.json the VM was provisioned with (its trust anchor). */
+  releasesAnchorDir: '/etc/paddock/releases',
+  /** The supervisor's trusted metadata and last good bundle: outside every sandbox, kept across reboots. */
+  releasesState: '/var/lib/paddock/releases',
   unit: '/etc/systemd/system/paddock-supervisor.service',
 } as const;
 
@@ -36,6 +41,13 @@ export interface CloudInitInput {
   /** Desired-state files by repository-relative path (paddock.yaml, blueprints/x.yaml, ...). */
   readonly desiredStateFiles: ReadonlyMap<string, string>;
   readonly settings: KubeVirtSettings;
+  /** The signed release channel the supervisor follows, and its root (absent: configDir's blueprint). */
+  readonly releases?: ReleaseAnchor;
+}
+
+/** Where the anchor lands in the guest. */
+export function guestAnchorFile(anchor: ReleaseAnchor): string {
+  return `${GUEST.releasesAnchorDir}/${anchorFileName(anchor)}`;
 }
 
 /** The supervisor's config in the guest: systemd is its parent, so `providerPid` is 1. */
@@ -52,6 +64,15 @@ export function guestSupervisorConfig(input: CloudInitInput): WorkspaceSuperviso
     stateDir: GUEST.stateDir,
     auditLog: GUEST.auditLog,
     providerPid: 1,
+    ...(input.releases
+      ? {
+          releases: {
+            channel: input.releases.channel,
+            rootFile: guestAnchorFile(input.releases),
+            stateDir: GUEST.releasesState,
+          },
+        }
+      : {}),
   };
 }
 
@@ -120,6 +141,18 @@ export function renderUserData(input: CloudInitInput): string {
         permissions: '0600',
         content: `${JSON.stringify(guestSupervisorConfig(input), null, 2)}\n`,
       },
+      // Base64: the guest gets exactly the file the release repository wrote, whatever its bytes.
+      ...(input.releases
+        ? [
+            {
+              path: guestAnchorFile(input.releases),
+              owner: 'root:root',
+              permissions: '0644',
+              encoding: 'b64',
+              content: Buffer.from(input.releases.root).toString('base64'),
+            },
+          ]
+        : []),
       ...files,
       { path: GUEST.identitySync, owner: 'root:root', permissions: '0700', content: identitySyncScript() },
       { path: GUEST.unit, owner: 'root:root', permissions: '0644', content: supervisorUnit(input.settings) },

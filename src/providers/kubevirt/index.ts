@@ -7,7 +7,14 @@ export {
   SECRET_MAX_BYTES,
 } from './admission.ts';
 export type { AdmissionRule, AdmissionViolation } from './admission.ts';
-export { GUEST, IDENTITY_KEY, guestSupervisorConfig, renderUserData } from './cloud-init.ts';
+export { GUEST, guestAnchorFile, IDENTITY_KEY, guestSupervisorConfig, renderUserData } from './cloud-init.ts';
+export {
+  PS1_SYSNATIVE,
+  renderWindowsUserData,
+  WINDOWS_GUEST,
+  windowsGuestAnchorFile,
+  windowsGuestSupervisorConfig,
+} from './cloudbase-init.ts';
 export { desiredStateFilesOf, kubevirtWorkspacesOf, renderedWorkspaceId } from './desired-workspaces.ts';
 export { identitySecretName, namespaceOf, ownerKey, rootDataVolumeName } from './names.ts';
 export {

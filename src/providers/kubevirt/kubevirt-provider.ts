@@ -3,6 +3,7 @@ import type { WorkspaceIdentity } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { ProviderStatus, WorkspaceProvider, WorkspaceSpec } from '../provider.ts';
+import { releaseAnchorOf } from '../release-anchor.ts';
 import { desiredStateFilesOf } from './desired-workspaces.ts';
 import type { KubeApi, KubeRef } from './kube-api.ts';
 import {
@@ -80,9 +81,11 @@ export class KubeVirtProvider implements WorkspaceProvider {
       );
     const namespace = namespaceOf(this.#settings.namespacePrefix, spec.owner);
     const existing = await this.#readVm(spec);
+    // Rendered (and checked) before anything is applied: a render that fails leaves the cluster alone.
+    const objects = await this.#render(spec, { runStrategy: 'Always', generation: generationOf(existing) });
     // The identity first: the VM's identity disk is this Secret, and it must exist before the VM boots.
     await this.#api.apply(identitySecret(namespace, spec.id, spec.owner, `${JSON.stringify(identity)}\n`));
-    await this.#applyAll(spec, { runStrategy: 'Always', generation: generationOf(existing) });
+    await this.#apply(spec, objects);
     // A running guest sees its identity disk as it was at boot: restart it (delete the VMI; the VM
     // controller makes a new one) so the supervisor comes up with the identity just issued.
     if (runStrategyOf(existing) === 'Always')
@@ -215,6 +218,14 @@ export class KubeVirtProvider implements WorkspaceProvider {
     spec: WorkspaceSpec,
     options: { readonly runStrategy: KubeVirtSettings['runStrategy']; readonly generation: number },
   ): Promise<void> {
+    await this.#apply(spec, await this.#render(spec, options));
+  }
+
+  /** The workspace's objects with this run strategy and root generation, admission-checked. */
+  async #render(
+    spec: WorkspaceSpec,
+    options: { readonly runStrategy: KubeVirtSettings['runStrategy']; readonly generation: number },
+  ): Promise<KubeObject[]> {
     const { state } = await requireValidRepository(spec.configDir).catch((error: unknown) => {
       throw new PaddockError(
         'PDK_WORKSPACE_PROVIDER',
@@ -231,9 +242,18 @@ export class KubeVirtProvider implements WorkspaceProvider {
       ...renderWorkspaceObjects(workspace, settings, await desiredStateFilesOf(state)),
     ];
     assertAdmissible(objects);
+    return objects;
+  }
+
+  async #apply(spec: WorkspaceSpec, objects: readonly KubeObject[]): Promise<void> {
     for (const object of objects) await this.#api.apply(object);
+    const vm = objects.find((object) => object.kind === 'VirtualMachine');
     log.info(
-      { workspace: spec.id, runStrategy: options.runStrategy, generation: options.generation },
+      {
+        workspace: spec.id,
+        runStrategy: String(runStrategyOf(vm)),
+        generation: vm?.metadata.annotations?.[ANNOTATIONS.rootGeneration],
+      },
       'applied',
     );
   }
@@ -255,6 +275,8 @@ function workspaceOf(state: DesiredState, spec: WorkspaceSpec, generation: numbe
       'PDK_WORKSPACE_PROVIDER',
       `kubevirt provider: profile ${spec.profile} of ${spec.id} is missing or not a kubevirt profile`,
     );
+  // The VM cannot read the control plane's files: the channel's root travels in its cloud-init.
+  const releases = releaseAnchorOf(spec);
   return {
     id: spec.id,
     owner: spec.owner,
@@ -262,5 +284,6 @@ function workspaceOf(state: DesiredState, spec: WorkspaceSpec, generation: numbe
     profile: profile.spec,
     blueprint: spec.blueprint,
     rootGeneration: generation,
+    ...(releases ? { releases } : {}),
   };
 }

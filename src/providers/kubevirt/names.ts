@@ -23,6 +23,8 @@ export const ANNOTATIONS = {
   rootGeneration: 'paddock.dev/root-generation',
   profile: 'paddock.dev/profile',
   blueprint: 'paddock.dev/blueprint',
+  /** The guest OS (`linux` or `windows`): the admission rules check Windows VMs' extra needs by it. */
+  os: 'paddock.dev/os',
 } as const;
 
 /** Value of the `workspace-namespace` role label every workspace namespace carries (the AdminNetworkPolicy selects it). */

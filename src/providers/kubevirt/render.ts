@@ -1,7 +1,9 @@
 import { stringify } from 'yaml';
 import { PaddockError } from '../../core/errors.ts';
 import { assertAdmissible } from './admission.ts';
-import { renderUserData } from './cloud-init.ts';
+import { checkReleaseAnchor } from '../release-anchor.ts';
+import { type CloudInitInput, renderUserData } from './cloud-init.ts';
+import { renderWindowsUserData } from './cloudbase-init.ts';
 import { namespaceOf } from './names.ts';
 import {
   adminNetworkPolicy,
@@ -54,21 +56,22 @@ export function renderWorkspaceObjects(
       'PDK_KUBEVIRT_IMAGE_NOT_PINNED',
       `profile ${workspace.profileName}: image ${image ?? '(none)'} is not pinned by @sha256 digest`,
     );
-  // Fail closed: a Windows guest would boot without the supervisor (its sandbox is Linux-only).
-  if (workspace.profile.os !== 'linux')
-    throw new PaddockError(
-      'PDK_KUBEVIRT_RESOURCE_INVALID',
-      `profile ${workspace.profileName}: os ${workspace.profile.os} is not supported on kubevirt yet (the supervisor's sandbox is Linux-only)`,
-    );
   const namespace = namespaceOf(settings.namespacePrefix, workspace.owner);
-  const userData = renderUserData({
+  const bootInput: CloudInitInput = {
     workspaceId: workspace.id,
     profile: workspace.profileName,
     blueprint: workspace.blueprint,
     channelUrl: channelUrlOf(settings),
     desiredStateFiles,
     settings,
-  });
+    ...(workspace.releases
+      ? { releases: checkReleaseAnchor(workspace.releases, `workspace ${workspace.id}`) }
+      : {}),
+  };
+  // Windows: cloudbase-init user data (PowerShell) that configures and starts the supervisor
+  // service of the golden image (docs/kubevirt.md, Windows workspaces).
+  const userData =
+    workspace.profile.os === 'windows' ? renderWindowsUserData(bootInput) : renderUserData(bootInput);
   return [
     cloudInitSecret(namespace, workspace, userData),
     rootDataVolume(namespace, workspace, settings),

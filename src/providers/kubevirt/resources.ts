@@ -1,4 +1,5 @@
 import type { Profile } from '../../config/index.ts';
+import type { ReleaseAnchor } from '../release-anchor.ts';
 import { IDENTITY_KEY } from './cloud-init.ts';
 import {
   ADMIN_NETWORK_POLICY_NAME,
@@ -45,6 +46,8 @@ export interface KubeVirtWorkspace {
   readonly blueprint: string;
   /** Root disk generation; a rebuild renders generation + 1 (a new DataVolume). Default 1. */
   readonly rootGeneration?: number;
+  /** The signed release channel its supervisor follows, with the channel's root (docs/releases.md). */
+  readonly releases?: ReleaseAnchor;
 }
 
 type Plain = Record<string, unknown>;
@@ -152,6 +155,44 @@ export function identitySecret(
   };
 }
 
+/**
+ * What a Windows guest needs beyond a Linux one, as KubeVirt's Windows guidance sets it: Hyper-V
+ * enlightenments (Windows runs badly without them), the clock Windows expects (UTC, no HPET, PIT
+ * delay, RTC catch-up, the Hyper-V timer), and UEFI Secure Boot, which needs SMM. The vTPM
+ * (`devices.tpm`) is not persistent: that needs a VM state storage class on the cluster.
+ */
+const WINDOWS_DOMAIN = {
+  clock: {
+    utc: {},
+    timer: {
+      hpet: { present: false },
+      pit: { tickPolicy: 'delay' },
+      rtc: { tickPolicy: 'catchup' },
+      hyperv: {},
+    },
+  },
+  features: {
+    acpi: {},
+    apic: {},
+    smm: { enabled: true },
+    hyperv: {
+      relaxed: {},
+      vapic: {},
+      spinlocks: { spinlocks: 8191 },
+      vpindex: {},
+      runtime: {},
+      synic: {},
+      synictimer: { direct: {} },
+      tlbflush: {},
+      frequencies: {},
+      reenlightenment: {},
+      ipi: {},
+      reset: {},
+    },
+  },
+  firmware: { bootloader: { efi: { secureBoot: true } } },
+} as const;
+
 export function virtualMachine(
   namespace: string,
   workspace: KubeVirtWorkspace,
@@ -164,9 +205,10 @@ export function virtualMachine(
         instancetype: { kind: settings.instancetype.kind, name: settings.instancetype.name },
       }
     : {};
-  const preference = settings.preference
-    ? { preference: { kind: settings.preference.kind, name: settings.preference.name } }
-    : {};
+  const windows = workspace.profile.os === 'windows';
+  // A Windows guest takes the Windows preference (a Linux one would set the wrong devices).
+  const preferred = windows ? settings.windowsPreference : settings.preference;
+  const preference = preferred ? { preference: { kind: preferred.kind, name: preferred.name } } : {};
   // Explicit resources only without an instancetype: KubeVirt rejects a VM that sets both.
   const domainSizing = settings.instancetype
     ? {}
@@ -183,6 +225,7 @@ export function virtualMachine(
         [ANNOTATIONS.profile]: workspace.profileName,
         [ANNOTATIONS.blueprint]: workspace.blueprint,
         [ANNOTATIONS.rootGeneration]: String(generation),
+        [ANNOTATIONS.os]: workspace.profile.os,
       },
     },
     spec: {
@@ -194,23 +237,39 @@ export function virtualMachine(
         spec: {
           domain: mergeDeep(settings.domainOverrides, {
             ...domainSizing,
+            ...(windows ? WINDOWS_DOMAIN : {}),
             devices: {
-              disks: [
-                { name: 'root', disk: { bus: 'virtio' }, bootOrder: 1 },
-                { name: 'cloudinit', disk: { bus: 'virtio' } },
-                { name: 'identity', disk: { bus: 'virtio' }, serial: IDENTITY_DISK_SERIAL },
-              ],
+              disks: windows
+                ? [
+                    // The golden image carries the virtio-win drivers; cloudbase-init looks for
+                    // its config drive on a CD-ROM, and Windows reads ISO 9660 there natively.
+                    { name: 'root', disk: { bus: 'virtio' }, bootOrder: 1 },
+                    { name: 'cloudinit', cdrom: { bus: 'sata' } },
+                    { name: 'identity', cdrom: { bus: 'sata' }, serial: IDENTITY_DISK_SERIAL },
+                  ]
+                : [
+                    { name: 'root', disk: { bus: 'virtio' }, bootOrder: 1 },
+                    { name: 'cloudinit', disk: { bus: 'virtio' } },
+                    { name: 'identity', disk: { bus: 'virtio' }, serial: IDENTITY_DISK_SERIAL },
+                  ],
               interfaces: [{ name: 'default', masquerade: {} }],
+              ...(windows ? { tpm: {} } : {}),
             },
           }),
           networks: [{ name: 'default', pod: {} }],
           terminationGracePeriodSeconds: 60,
           volumes: [
             { name: 'root', dataVolume: { name: rootDataVolumeName(workspace.id, generation) } },
-            {
-              name: 'cloudinit',
-              cloudInitNoCloud: { secretRef: { name: cloudInitSecretName(workspace.id) } },
-            },
+            // cloudbase-init (Windows) reads the ConfigDrive source; cloud-init (Linux) NoCloud.
+            windows
+              ? {
+                  name: 'cloudinit',
+                  cloudInitConfigDrive: { secretRef: { name: cloudInitSecretName(workspace.id) } },
+                }
+              : {
+                  name: 'cloudinit',
+                  cloudInitNoCloud: { secretRef: { name: cloudInitSecretName(workspace.id) } },
+                },
             { name: 'identity', secret: { secretName: identitySecretName(workspace.id) } },
           ],
         },

@@ -92,7 +92,12 @@ export const kubevirtSettingsSchema = z
       .default('Halted')
       .describe('runStrategy of a rendered VM; the provider patches it to start and stop. Default Halted.'),
     instancetype: namedRef.optional().describe('Size VMs by this instancetype instead of the profile size.'),
-    preference: namedRef.optional().describe('VM preference (firmware, devices). Default none.'),
+    preference: namedRef.optional().describe('VM preference (firmware, devices) of Linux VMs. Default none.'),
+    windowsPreference: namedRef
+      .optional()
+      .describe(
+        'VM preference of Windows VMs (os: windows profiles), e.g. VirtualMachineClusterPreference windows.2k22.virtio. Default none.',
+      ),
     domainOverrides: z
       .record(z.string(), z.unknown())
       .default({})

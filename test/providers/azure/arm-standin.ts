@@ -68,7 +68,15 @@ function idOf(prefix: string, type: string, name: string): string {
   return `${prefix}/providers/${namespace}/${types.map((part, index) => `${part}/${names[index] ?? ''}`).join('/')}`;
 }
 
-export async function startArmStandIn(schemas: ArmSchemas, pollsPerOperation = 2): Promise<ArmStandIn> {
+/**
+ * `acceptedToken`: the only bearer token ARM takes (default the stand-in credential's; a test of a
+ * real credential passes the token its stand-in token endpoint issues).
+ */
+export async function startArmStandIn(
+  schemas: ArmSchemas,
+  pollsPerOperation = 2,
+  acceptedToken = STAND_IN_TOKEN,
+): Promise<ArmStandIn> {
   const dir = mkdtempSync(join(tmpdir(), 'arm-stand-in-'));
   execFileSync(
     'openssl',
@@ -200,7 +208,7 @@ export async function startArmStandIn(schemas: ArmSchemas, pollsPerOperation = 2
       query: url.searchParams,
       body,
     });
-    if (req.headers.authorization !== `Bearer ${STAND_IN_TOKEN}`)
+    if (req.headers.authorization !== `Bearer ${acceptedToken}`)
       return armError(res, 401, 'AuthenticationFailed', 'missing or wrong bearer token');
 
     const operationMatch = /^\/(operations|locations)\/(op\d+)$/.exec(url.pathname);

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,6 +29,8 @@ import {
   fixtureRender,
   fixtureSettings,
   GOLDEN_DIR,
+  RELEASES_GOLDEN_DIR,
+  releasesFixtureInput,
   SETTINGS_FILE,
 } from './render-fixture.ts';
 
@@ -48,23 +58,29 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-function checkGolden(files: Map<string, string>): void {
+/** The main golden files: everything under golden/ but the releases/ set. */
+function mainGoldenFiles(): string[] {
+  return listFiles(GOLDEN_DIR).filter((file) => !file.startsWith('releases/'));
+}
+
+function checkGolden(files: Map<string, string>, dir = GOLDEN_DIR): void {
+  const listed = () => (dir === GOLDEN_DIR ? mainGoldenFiles() : existsSync(dir) ? listFiles(dir) : []);
   if (process.env[ENV.updateGolden] === '1') {
-    rmSync(GOLDEN_DIR, { recursive: true, force: true });
+    for (const file of listed()) rmSync(join(dir, file));
     for (const [file, text] of files) {
-      mkdirSync(dirname(join(GOLDEN_DIR, file)), { recursive: true });
-      writeFileSync(join(GOLDEN_DIR, file), text);
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
     }
   }
   assert.deepEqual(
-    listFiles(GOLDEN_DIR),
+    listed(),
     [...files.keys()].sort(),
     'golden file list (PADDOCK_UPDATE_GOLDEN=1 to update)',
   );
   for (const [file, text] of files)
     assert.equal(
       text,
-      readFileSync(join(GOLDEN_DIR, file), 'utf8'),
+      readFileSync(join(dir, file), 'utf8'),
       `golden ${file} (PADDOCK_UPDATE_GOLDEN=1 to update)`,
     );
 }
@@ -82,6 +98,16 @@ function allResources(render: {
 describe('azure renderer', () => {
   it('matches the golden files (hub, one Linux and one Windows workspace)', async () => {
     checkGolden(renderedFiles(fixtureSettings(), await fixtureRender()));
+  });
+
+  it('matches the golden files of workspaces that follow a release channel (golden/releases: the root pinned in custom data)', async () => {
+    const input = await releasesFixtureInput();
+    const files = renderedFiles(input.settings, renderAzure(input));
+    // Only the workspaces differ from the main golden files: the hub does not carry releases.
+    checkGolden(
+      new Map([...files].filter(([file]) => file.startsWith('users/') && file !== 'users/index.json')),
+      RELEASES_GOLDEN_DIR,
+    );
   });
 
   it('is deterministic: workspaces in any order give the same bytes', async () => {
@@ -223,7 +249,7 @@ describe('azure renderer', () => {
         },
       );
       assert.match(stdout, /rendered 4 files/);
-      assert.deepEqual(listFiles(out), listFiles(GOLDEN_DIR));
+      assert.deepEqual(listFiles(out), mainGoldenFiles());
       for (const file of listFiles(out))
         assert.equal(readFileSync(join(out, file), 'utf8'), readFileSync(join(GOLDEN_DIR, file), 'utf8'));
     } finally {

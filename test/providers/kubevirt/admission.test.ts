@@ -12,7 +12,7 @@ import {
   SECRET_MAX_BYTES,
 } from '../../../src/providers/kubevirt/index.ts';
 import { schemaErrors } from '../../support/kube-schemas.ts';
-import { fixtureInput, fixtureSettings } from './render-fixture.ts';
+import { fixtureInput, fixtureSettings, windowsFixtureInput } from './render-fixture.ts';
 
 // The admission rules the published schemas cannot express, one named test each: the rule
 // rejects a breaking object, and — where the renderer's inputs can produce the break — the
@@ -119,10 +119,13 @@ describe('kubevirt admission rules', () => {
       vm.spec.template.spec.domain.memory = undefined;
       vm.spec.template.spec.domain.resources = { requests: { memory: '1Gi' } };
       assertRejected(objects, 'instancetype-excludes-explicit-resources', 'PDK_KUBEVIRT_SIZING_CONFLICT');
-      // A non-sizing override is fine with an instancetype.
+      // A non-sizing override is fine with an instancetype (Secure Boot with the SMM it needs).
       const fine = fixtureSettings({
         instancetype: { kind: 'VirtualMachineClusterInstancetype', name: 'u1.large' },
-        domainOverrides: { firmware: { bootloader: { efi: { secureBoot: true } } } },
+        domainOverrides: {
+          firmware: { bootloader: { efi: { secureBoot: true } } },
+          features: { smm: { enabled: true } },
+        },
       });
       assert.ok(renderKubeVirt(await fixtureInput(fine)));
     },
@@ -256,17 +259,56 @@ describe('kubevirt admission rules', () => {
     },
   );
 
-  it('the renderer refuses a Windows profile (fail closed: the supervisor sandbox is Linux-only)', async () => {
-    const input = await fixtureInput();
-    const [first, ...rest] = input.workspaces;
-    assert.ok(first);
-    const windows = { ...first, profile: { ...first.profile, os: 'windows' as const } };
-    await assertRendererRefuses(
-      { ...input, workspaces: [windows, ...rest] },
-      'PDK_KUBEVIRT_RESOURCE_INVALID',
-      /Linux-only/,
-    );
-  });
+  ruleTest(
+    'efi-secure-boot-requires-smm',
+    'a VM with EFI Secure Boot and SMM off (or absent) is rejected; Secure Boot off needs no SMM',
+    async () => {
+      const render = renderKubeVirt(await windowsFixtureInput());
+      const objects = structuredClone([...render.namespaces.values()].flat()) as Mutable[];
+      const vm = find(objects, 'VirtualMachine');
+      assert.deepEqual(admissionViolations(objects as unknown as KubeObject[]), []);
+      vm.spec.template.spec.domain.features.smm = { enabled: false };
+      assertRejected(objects, 'efi-secure-boot-requires-smm', 'PDK_KUBEVIRT_RESOURCE_INVALID');
+      delete vm.spec.template.spec.domain.features.smm;
+      assertRejected(objects, 'efi-secure-boot-requires-smm', 'PDK_KUBEVIRT_RESOURCE_INVALID');
+      // KubeVirt defaults secureBoot to true under EFI: an efi without the field still needs SMM.
+      vm.spec.template.spec.domain.firmware.bootloader.efi = {};
+      assertRejected(objects, 'efi-secure-boot-requires-smm', 'PDK_KUBEVIRT_RESOURCE_INVALID');
+      vm.spec.template.spec.domain.firmware.bootloader.efi = { secureBoot: false };
+      assert.deepEqual(
+        admissionViolations(objects as unknown as KubeObject[]).filter(
+          (violation) => violation.rule === 'efi-secure-boot-requires-smm',
+        ),
+        [],
+      );
+    },
+  );
+
+  ruleTest(
+    'windows-user-data-on-config-drive',
+    'a Windows VM given NoCloud user data (cloudbase-init reads a ConfigDrive) or inline user data is rejected',
+    async () => {
+      const render = renderKubeVirt(await windowsFixtureInput());
+      const objects = structuredClone([...render.namespaces.values()].flat()) as Mutable[];
+      const vm = find(objects, 'VirtualMachine');
+      const volume = vm.spec.template.spec.volumes.find((entry: Mutable) => entry.name === 'cloudinit');
+      const drive = volume.cloudInitConfigDrive;
+      delete volume.cloudInitConfigDrive;
+      volume.cloudInitNoCloud = drive;
+      assertRejected(objects, 'windows-user-data-on-config-drive', 'PDK_KUBEVIRT_RESOURCE_INVALID');
+      delete volume.cloudInitNoCloud;
+      volume.cloudInitConfigDrive = { userData: '#ps1_sysnative\nStart-Service PaddockSupervisor' };
+      assertRejected(objects, 'windows-user-data-on-config-drive', 'PDK_KUBEVIRT_RESOURCE_INVALID');
+      // A Linux VM keeps NoCloud: the rule is about Windows guests only.
+      const linux = await rendered();
+      assert.deepEqual(
+        admissionViolations(linux as unknown as KubeObject[]).filter(
+          (violation) => violation.rule === 'windows-user-data-on-config-drive',
+        ),
+        [],
+      );
+    },
+  );
 
   it('every admission rule has a named test above', () => {
     assert.deepEqual(

@@ -13,7 +13,13 @@ import {
   renderKubeVirt,
 } from '../../../src/providers/kubevirt/index.ts';
 import { schemaErrors } from '../../support/kube-schemas.ts';
-import { fixtureInput, fixtureSettings, GOLDEN_DIR } from './render-fixture.ts';
+import {
+  fixtureInput,
+  fixtureSettings,
+  GOLDEN_DIR,
+  releasesFixtureInput,
+  windowsFixtureInput,
+} from './render-fixture.ts';
 
 // The renderer's output: golden files (PADDOCK_UPDATE_GOLDEN=1 rewrites them), every object
 // valid against the published schemas, and the properties the design asks for.
@@ -70,6 +76,14 @@ describe('kubevirt renderer', () => {
       corporateCidrs: [],
     });
     checkGolden('instancetype', renderFiles(renderKubeVirt(await fixtureInput(settings))));
+  });
+
+  it('matches the golden files when the first workspace follows a release channel (its root pinned)', async () => {
+    checkGolden('releases', renderFiles(renderKubeVirt(await releasesFixtureInput())));
+  });
+
+  it('matches the golden files for Windows workspaces (cloudbase-init on a ConfigDrive)', async () => {
+    checkGolden('windows', renderFiles(renderKubeVirt(await windowsFixtureInput())));
   });
 
   it('is deterministic: workspaces in any order give the same bytes', async () => {
