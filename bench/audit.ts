@@ -262,14 +262,27 @@ try {
   const sqlitePath = join(work, 'controlplane.db');
   const sqliteUrl = `sqlite:${sqlitePath}`;
   let peerDb: InstanceType<typeof DatabaseSync> | undefined;
+  // The peer gets what the store gets: the same durability and cache settings (sqlite-store.ts)
+  // and each statement prepared once, so the ratio is the cost of the chain, not of tuning.
+  const peerStatements = new Map<string, ReturnType<InstanceType<typeof DatabaseSync>['prepare']>>();
   const sqlitePeerExec: Exec = async (sql, params = []) => {
     if (!peerDb) {
       peerDb = new DatabaseSync(join(work, 'peer.db'));
       peerDb.exec('PRAGMA journal_mode = WAL');
       peerDb.exec('PRAGMA synchronous = FULL');
+      peerDb.exec('PRAGMA cache_size = -16384');
+      peerDb.exec('PRAGMA wal_autocheckpoint = 10000');
     }
-    if (params.length === 0) peerDb.exec(sql);
-    else peerDb.prepare(sql).run(...(params as never[]));
+    if (params.length === 0) {
+      peerDb.exec(sql);
+      return;
+    }
+    let statement = peerStatements.get(sql);
+    if (!statement) {
+      statement = peerDb.prepare(sql);
+      peerStatements.set(sql, statement);
+    }
+    statement.run(...(params as never[]));
   };
   const sqlite = await measureBackend('sqlite', sqliteUrl, sqlitePeerExec, batches, signer);
   peerDb?.close();

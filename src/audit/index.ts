@@ -56,7 +56,7 @@ export { AuditChainWriter } from './chain/writer.ts';
 export type { AuditChainWriterOptions } from './chain/writer.ts';
 export { verifyChain } from './chain/verify.ts';
 export type { ChainBreak, ChainVerification } from './chain/verify.ts';
-export { recordHashOfCanonical } from './chain/record.ts';
+export { recordHashOfCanonical, recordHashOfHashedText } from './chain/record.ts';
 export { CHECKPOINT_GENESIS, checkCheckpoint, signCheckpoint, sortHeads } from './checkpoint/checkpoint.ts';
 export type {
   ChainHead,
@@ -64,7 +64,13 @@ export type {
   CheckpointCheck,
   SignedCheckpoint,
 } from './checkpoint/checkpoint.ts';
-export { keyIdOf, openFileSigner, publicKeyFromPem, publicKeyPathFor } from './checkpoint/signer.ts';
+export {
+  keyIdOf,
+  openFileSigner,
+  openProvisionedSigner,
+  publicKeyFromPem,
+  publicKeyPathFor,
+} from './checkpoint/signer.ts';
 export type { CheckpointSigner } from './checkpoint/signer.ts';
 export { AuditSpool } from './spool/spool.ts';
 export type { AuditSpoolOptions, ShipOptions, ShipResult } from './spool/spool.ts';

@@ -3,6 +3,7 @@ export type { OpenStoreOptions } from './store/open-store.ts';
 export type {
   AuditAppendResult,
   AuditChainHead,
+  AuditChainLink,
   AuditEventRecord,
   AuditLogEntry,
   AuditReadOptions,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEventRecord, NewReviewRequest } from '../../src/controlplane/index.ts';
-import { chainRecord, GENESIS_HASH } from '../../src/audit/chain/record.ts';
+import { canonicalJson } from '../../src/audit/chain/canonical-json.ts';
+import { chainRecord, GENESIS_HASH, recordHashOfHashedText } from '../../src/audit/chain/record.ts';
 import type { StoreContext } from './store-suite.ts';
 import { describeStoreReviewGates } from './store-suite-review-gates.ts';
 
@@ -220,6 +221,61 @@ export function describeStoreReviews(ctx: StoreContext): void {
         (await ctx.store.readAuditEvents({ source: 'ws-ada' })).map((e) => e.seq),
         [1, 2],
       );
+    });
+
+    it('store a batch of several hundred in seq order, and refuse one whose uid is already taken', async () => {
+      // 300 events: SQLite writes them in multi-row statements (128 + 128 + 32 + 8 + 4).
+      const many = Array.from({ length: 300 }, (_, i) => event(i + 1, 'ws-many'));
+      assert.deepEqual(await ctx.store.appendAuditEvents(many), {
+        inserted: 300,
+        skipped: 0,
+        heads: [{ source: 'ws-many', seq: 300, hash: event(300, 'ws-many').hash }],
+      });
+      assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-many', limit: 1000 }), many);
+      const log = await ctx.store.readAuditLog({ limit: 1000 });
+      assert.deepEqual(
+        log.map((e) => [e.gseq, e.seq]),
+        many.map((_, i) => [i + 1, i + 1]),
+      );
+      // What verification reads: the text each hash covers, assembled by the database.
+      const links = await ctx.store.readAuditChainLinks({ limit: 1000 });
+      assert.deepEqual(
+        links.map((link) => recordHashOfHashedText(link.hashed)),
+        many.map((e) => e.hash),
+      );
+      const first = many[0] as AuditEventRecord;
+      assert.equal(
+        links[0]?.hashed,
+        `{"event":${canonicalJson(first.event)},"prev":"${GENESIS_HASH}","seq":1,"time":${first.time}}`,
+      );
+      assert.deepEqual(
+        (await ctx.store.readAuditChainLinks({ afterGseq: 10, uptoGseq: 12 })).map((l) => [l.gseq, l.uid]),
+        [
+          [11, 'ws-many-11'],
+          [12, 'ws-many-12'],
+        ],
+      );
+
+      // Another source reusing a stored uid, 150 events in: the whole batch is refused.
+      event(150, 'ws-bob', 'ws-many-7');
+      const taken = chains.get('ws-bob/ws-many-7') as AuditEventRecord[];
+      await assert.rejects(ctx.store.appendAuditEvents(taken), {
+        code: 'PDK_STORE_CONFLICT',
+        message:
+          'audit event uid ws-many-7 is already stored with different content (source ws-many seq 7): ' +
+          'nothing in this batch was stored',
+      });
+      // The same uid twice in one batch would leave a gap in the chain: refused as well.
+      const twice = [event(2, 'ws-eve', 'ws-eve-1'), event(1, 'ws-eve', 'ws-eve-1')];
+      await assert.rejects(ctx.store.appendAuditEvents(twice), {
+        code: 'PDK_STORE_CONFLICT',
+        message:
+          'audit event uid ws-eve-1 is already stored with different content (source ws-eve seq 1): ' +
+          'nothing in this batch was stored',
+      });
+      assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-bob' }), []);
+      assert.deepEqual(await ctx.store.readAuditEvents({ source: 'ws-eve' }), []);
+      assert.equal((await ctx.store.auditSnapshot()).gseq, 300);
     });
 
     it('reject malformed events before writing', async () => {

@@ -62,6 +62,33 @@ function write(value: unknown, path: string, out: string[]): void {
   }
 }
 
+// The fastest path, for values already in canonical order (what a chain writer stores, and what
+// ingest gets back after the wire's JSON.parse): nothing is copied, the native JSON.stringify
+// writes the text. It checks the order JSON.stringify itself enumerates (for-in, the same own
+// enumerable keys in the same order for plain objects), so integer-like keys and `__proto__`
+// need no special case here: they are accepted only when that order is already sorted.
+function inCanonicalOrder(value: unknown): boolean {
+  if (typeof value !== 'object') {
+    if (typeof value === 'string' || typeof value === 'boolean') return true;
+    return typeof value === 'number' && Number.isFinite(value);
+  }
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && previous >= key) return false;
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined || !inCanonicalOrder(member)) return false;
+    previous = key;
+  }
+  return true;
+}
+
 // The fast path: a copy with every object's members inserted in sorted order, serialized by
 // the native JSON.stringify (which writes strings and numbers exactly as JCS does). V8 lists
 // integer-like keys ("10", "9") first and in numeric order whatever the insertion order, so an
@@ -144,6 +171,7 @@ export function canonicalJson(value: unknown): string {
  * re-canonicalizes them after JSON.parse (the control plane's ingest) copies nothing.
  */
 export function canonicalize(value: unknown): { readonly text: string; readonly value: unknown } {
+  if (inCanonicalOrder(value)) return { text: JSON.stringify(value), value };
   const copy = sortedCopy(value);
   if (copy !== NOT_FAST) return { text: JSON.stringify(copy), value: copy };
   const out: string[] = [];

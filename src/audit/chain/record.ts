@@ -44,9 +44,18 @@ export function recordHashOfCanonical(
   prev: string,
   canonicalEvent: string,
 ): string {
-  // crypto.hash: the one-shot form, markedly cheaper than createHash for records this small.
   // prev is a hex digest (callers check), so it needs no escaping.
-  return hash('sha256', `{"event":${canonicalEvent},"prev":"${prev}","seq":${seq},"time":${time}}`);
+  return recordHashOfHashedText(`{"event":${canonicalEvent},"prev":"${prev}","seq":${seq},"time":${time}}`);
+}
+
+/**
+ * The hash of a record's hashed text, '{"event":' + canonical event + ',"prev":"' + prev +
+ * '","seq":' + seq + ',"time":' + time + '}' (what recordHashOfCanonical builds), when it was
+ * assembled elsewhere: the control plane's store hands it to verification as one flat string.
+ */
+export function recordHashOfHashedText(hashed: string): string {
+  // crypto.hash: the one-shot form, markedly cheaper than createHash for records this small.
+  return hash('sha256', hashed);
 }
 
 /** Builds the record that follows `prev` (or starts the chain when prev is GENESIS_HASH). */

@@ -5,9 +5,10 @@ import {
   checkCheckpoint,
   GENESIS_HASH,
   recordHashOfCanonical,
+  recordHashOfHashedText,
   type SignedCheckpoint,
 } from '../../audit/index.ts';
-import type { Store } from '../store/store.ts';
+import type { AuditChainLink, Store } from '../store/store.ts';
 
 // Verifies the central audit store in one pass in global order, in constant memory per source:
 // every record's hash over its content, each source's chain (seq +1, prev = previous hash),
@@ -45,7 +46,10 @@ export interface AuditStoreVerification {
 export interface VerifyAuditStoreOptions {
   /** Trusted checkpoint keys by key id (keyIdOf). Without the key that signed one, a checkpoint fails. */
   readonly publicKeys: ReadonlyMap<string, KeyObject>;
-  /** Events read per query. Default 10000. */
+  /**
+   * Events read per query. Default 1000: a page is ~1.5 MB of text, small enough to die young;
+   * at 10000 each minor GC copies the page being hashed, which costs more than the extra queries.
+   */
   readonly pageSize?: number;
 }
 
@@ -57,7 +61,7 @@ export async function verifyAuditStore(
   store: Store,
   options: VerifyAuditStoreOptions,
 ): Promise<AuditStoreVerification> {
-  const pageSize = options.pageSize ?? 10_000;
+  const pageSize = options.pageSize ?? 1000;
   const checkpoints: SignedCheckpoint[] = [];
   let firstBadCheckpoint: BadCheckpoint | undefined;
   // Checkpoints first: only those whose own chain holds are compared with the events.
@@ -100,51 +104,67 @@ export async function verifyAuditStore(
     }
   };
 
+  /** Checks one event in global order and takes it into its chain; false (firstBadEvent set) when it is bad. */
+  const visit = (entry: AuditChainLink): boolean => {
+    let reason: string | undefined;
+    let chain = chains.get(entry.source);
+    if (entry.gseq !== gseq + 1) {
+      reason = `gseq ${gseq + 1} is missing (next is ${entry.gseq}): events were removed`;
+    } else {
+      compareCheckpoints(gseq);
+      if (!chain) {
+        chain = { seq: 0, hash: GENESIS_HASH };
+        chains.set(entry.source, chain);
+      }
+      if (entry.seq !== chain.seq + 1) {
+        reason = `seq ${entry.seq} follows seq ${chain.seq} of source ${entry.source}: records removed or reordered`;
+      } else if (entry.prevHash !== chain.hash) {
+        reason =
+          chain.seq === 0
+            ? 'prev is not the genesis hash'
+            : `prev does not match the hash of seq ${chain.seq}`;
+      } else if (recordHashOfHashedText(entry.hashed) !== entry.hash && !matchesAfterCanonicalizing(entry)) {
+        reason = 'hash does not match the record content (record edited)';
+      }
+    }
+    if (reason !== undefined) {
+      firstBadEvent = { gseq: entry.gseq, source: entry.source, seq: entry.seq, uid: entry.uid, reason };
+      return false;
+    }
+    // Mutated in place: one object per source, not one per event.
+    (chain as { seq: number; hash: string }).seq = entry.seq;
+    (chain as { seq: number; hash: string }).hash = entry.hash;
+    gseq = entry.gseq;
+    events += 1;
+    return true;
+  };
+
   compareCheckpoints(0);
   // The next page is fetched while this one is hashed (PostgreSQL answers in the meantime).
-  let pending = store.readAuditLog({ afterGseq: 0, limit: pageSize });
+  let pending = store.readAuditChainLinks({ afterGseq: 0, limit: pageSize });
   reading: for (;;) {
     const page = await pending;
     if (page.length === 0) break;
-    pending = store.readAuditLog({ afterGseq: (page.at(-1) as { gseq: number }).gseq, limit: pageSize });
+    pending = store.readAuditChainLinks({
+      afterGseq: (page.at(-1) as { gseq: number }).gseq,
+      limit: pageSize,
+    });
     pending.catch(() => {}); // awaited on the next turn, or dropped when verification stops early
-    for (const entry of page) {
-      let reason: string | undefined;
-      let chain = chains.get(entry.source);
-      if (entry.gseq !== gseq + 1) {
-        reason = `gseq ${gseq + 1} is missing (next is ${entry.gseq}): events were removed`;
-      } else {
-        compareCheckpoints(gseq);
-        if (!chain) {
-          chain = { seq: 0, hash: GENESIS_HASH };
-          chains.set(entry.source, chain);
-        }
-        if (entry.seq !== chain.seq + 1) {
-          reason = `seq ${entry.seq} follows seq ${chain.seq} of source ${entry.source}: records removed or reordered`;
-        } else if (entry.prevHash !== chain.hash) {
-          reason =
-            chain.seq === 0
-              ? 'prev is not the genesis hash'
-              : `prev does not match the hash of seq ${chain.seq}`;
-        } else if (
-          recordHashOfCanonical(entry.seq, entry.time, entry.prevHash, entry.eventJson) !== entry.hash &&
-          !matchesAfterCanonicalizing(entry.seq, entry.time, entry.prevHash, entry.eventJson, entry.hash)
-        ) {
-          reason = 'hash does not match the record content (record edited)';
-        }
-      }
-      if (reason !== undefined) {
-        firstBadEvent = { gseq: entry.gseq, source: entry.source, seq: entry.seq, uid: entry.uid, reason };
-        break reading;
-      }
-      // Mutated in place: one object per source, not one per event.
-      (chain as { seq: number; hash: string }).seq = entry.seq;
-      (chain as { seq: number; hash: string }).hash = entry.hash;
-      gseq = entry.gseq;
-      events += 1;
-    }
+    for (const entry of page) if (!visit(entry)) break reading;
   }
-  if (!firstBadEvent) {
+  // A live control plane stores events while this runs: read on up to the snapshot's gseq, so its
+  // heads are compared with the chains at the same point (events it does not reach were cut).
+  const snapshot = firstBadEvent ? undefined : await store.auditSnapshot();
+  catchingUp: while (snapshot && !firstBadEvent && snapshot.gseq > gseq) {
+    const page = await store.readAuditChainLinks({
+      afterGseq: gseq,
+      uptoGseq: snapshot.gseq,
+      limit: pageSize,
+    });
+    if (page.length === 0) break;
+    for (const entry of page) if (!visit(entry)) break catchingUp;
+  }
+  if (snapshot && !firstBadEvent) {
     compareCheckpoints(gseq);
     const beyond = checkpoints[nextCheckpoint];
     if (beyond && beyond.gseq > gseq) {
@@ -153,7 +173,6 @@ export async function verifyAuditStore(
         `covers gseq ${beyond.gseq} but the store ends at gseq ${gseq}: events were removed from the end`,
       );
     }
-    const snapshot = await store.auditSnapshot();
     const mismatch =
       snapshot.gseq === gseq
         ? headsMismatch(snapshot.heads, chains)
@@ -197,15 +216,14 @@ function headsMismatch(
 }
 
 /** Events stored before text was kept canonical: hash them the slow way. */
-function matchesAfterCanonicalizing(
-  seq: number,
-  time: number,
-  prev: string,
-  text: string,
-  hash: string,
-): boolean {
+function matchesAfterCanonicalizing(link: AuditChainLink): boolean {
+  // The stored event text, cut out of the hashed text the store assembled around it.
+  const tail = `,"prev":"${link.prevHash}","seq":${link.seq},"time":${link.time}}`;
+  const text = link.hashed.slice('{"event":'.length, link.hashed.length - tail.length);
   try {
-    return recordHashOfCanonical(seq, time, prev, canonicalJson(JSON.parse(text))) === hash;
+    return (
+      recordHashOfCanonical(link.seq, link.time, link.prevHash, canonicalJson(JSON.parse(text))) === link.hash
+    );
   } catch {
     return false;
   }

@@ -1,10 +1,10 @@
 import type { SignedCheckpoint } from '../../audit/index.ts';
 import { rethrowAsStoreError, type SqlExecutor, type SqlRow, type SqlValue } from './sql-executor.ts';
-import type { AuditLogEntry, AuditSearchFilter, AuditSnapshot } from './store.ts';
+import type { AuditChainLink, AuditLogEntry, AuditSearchFilter, AuditSnapshot } from './store.ts';
 
 // The central audit log read in global order (verify, tail, search, export) and its signed
-// checkpoints. Event text comes back as stored (canonical JSON), unparsed: the verifier hashes
-// it as is and export writes it as is.
+// checkpoints. Event text comes back as stored (canonical JSON), unparsed: export writes it as
+// is, and the verifier hashes it as is, inside the text its hash covers (readAuditChainLinks).
 
 const LOG_COLUMNS = 'gseq, source, seq, uid, class_uid, time, event, prev_hash, hash';
 const MAX_PAGE = 10_000;
@@ -73,6 +73,43 @@ export async function readAuditLog(
       eventJson: String(row[6]),
       prevHash: String(row[7]),
       hash: String(row[8]),
+    }),
+  );
+}
+
+// The text each record's hash covers, assembled where the row is (see AuditChainLink): the
+// verifier hashes it as one flat string, instead of building a 1.4 KB string per event itself.
+// concat() (SQLite 3.44+, PostgreSQL) allocates the result once, where each || copies it again.
+const CHAIN_LINK_COLUMNS = `gseq, source, seq, uid, time, prev_hash, hash,
+  concat('{"event":', event, ',"prev":"', prev_hash, '","seq":', seq, ',"time":', time, '}')`;
+
+/** Events with gseq in (afterGseq, uptoGseq], in global order, as verification reads them. */
+export async function readAuditChainLinks(
+  db: SqlExecutor,
+  options: { readonly afterGseq?: number; readonly uptoGseq?: number; readonly limit?: number },
+): Promise<AuditChainLink[]> {
+  const after = Math.max(0, Math.trunc(options.afterGseq ?? 0));
+  const limit = page(options.limit, 1000);
+  const rows =
+    options.uptoGseq === undefined
+      ? await db.queryArrays(
+          `SELECT ${CHAIN_LINK_COLUMNS} FROM audit_events WHERE gseq > ? ORDER BY gseq LIMIT ?`,
+          [after, limit],
+        )
+      : await db.queryArrays(
+          `SELECT ${CHAIN_LINK_COLUMNS} FROM audit_events WHERE gseq > ? AND gseq <= ? ORDER BY gseq LIMIT ?`,
+          [after, options.uptoGseq, limit],
+        );
+  return rows.map(
+    (row): AuditChainLink => ({
+      gseq: Number(row[0]),
+      source: String(row[1]),
+      seq: Number(row[2]),
+      uid: String(row[3]),
+      time: Number(row[4]),
+      prevHash: String(row[5]),
+      hash: String(row[6]),
+      hashed: String(row[7]),
     }),
   );
 }

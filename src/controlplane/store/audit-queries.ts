@@ -2,7 +2,7 @@ import { canonicalJson, GENESIS_HASH, recordHashOfCanonical } from '../../audit/
 import { PaddockError } from '../../core/errors.ts';
 import { clampLimit } from './review-queries.ts';
 import { AUDIT_COLUMNS, toAuditEvent } from './rows.ts';
-import { rethrowAsStoreError, type SqlExecutor, type SqlValue } from './sql-executor.ts';
+import { rethrowAsStoreError, type SqlExecutor } from './sql-executor.ts';
 import type { AuditAppendResult, AuditChainHead, AuditEventRecord, AuditReadOptions } from './store.ts';
 
 // Audit ingest. Supervisors upload their spool in batches and retry after any failure, so an
@@ -218,14 +218,22 @@ function checkContinues(
 
 const INSERT_COLUMNS =
   'gseq, source, seq, uid, class_uid, time, event, prev_hash, hash, received_at, event_code, workspace_id, actor_user, decision';
+const POSTGRES_INSERT = `INSERT INTO audit_events (${INSERT_COLUMNS})
+  SELECT gseq, source, seq, uid, class_uid, time, event, prev_hash, hash, ?, event_code, workspace_id, actor_user, decision
+    FROM json_to_recordset(?::json) AS r(gseq bigint, source text, seq bigint, uid text, class_uid integer,
+      time bigint, event text, prev_hash text, hash text, event_code text, workspace_id text,
+      actor_user text, decision text)
+  ON CONFLICT (uid) DO NOTHING`;
+const SQLITE_INSERT = `INSERT INTO audit_events (${INSERT_COLUMNS}) VALUES (${INSERT_COLUMNS.replace(/\w+/g, '?')})
+  ON CONFLICT (uid) DO NOTHING`;
 
+/** Inserts the events under consecutive global sequence numbers after `gseq`; refuses the batch when a uid is taken. */
 async function insertEvents(
   tx: SqlExecutor,
   events: readonly Prepared[],
   gseq: number,
   now: number,
 ): Promise<void> {
-  let inserted: Set<string>;
   if (tx.dialect === 'postgres') {
     // One statement per batch: a round trip per row would cap ingest at the network latency.
     const rows = events.map((p, index) => ({
@@ -243,20 +251,15 @@ async function insertEvents(
       actor_user: p.actorUser,
       decision: p.decision,
     }));
-    const returned = await tx.query(
-      `INSERT INTO audit_events (${INSERT_COLUMNS})
-         SELECT gseq, source, seq, uid, class_uid, time, event, prev_hash, hash, ?, event_code, workspace_id, actor_user, decision
-           FROM json_to_recordset(?::json) AS r(gseq bigint, source text, seq bigint, uid text, class_uid integer,
-             time bigint, event text, prev_hash text, hash text, event_code text, workspace_id text,
-             actor_user text, decision text)
-         ON CONFLICT (uid) DO NOTHING RETURNING uid`,
-      [now, JSON.stringify(rows)],
-    );
-    inserted = new Set(returned.map((row) => String(row['uid'])));
-  } else {
-    inserted = new Set();
-    for (const [index, p] of events.entries()) {
-      const params: SqlValue[] = [
+    const inserted = await tx.execute(POSTGRES_INSERT, [now, JSON.stringify(rows)]);
+    if (inserted < events.length) await refuseTakenUid(tx, events);
+    return;
+  }
+  // One prepared statement per row: multi-row VALUES statements measured about 10% more CPU
+  // per event here (node:sqlite 24, batches of 500), so they are not used.
+  for (const [index, p] of events.entries()) {
+    const inserted = await tx
+      .execute(SQLITE_INSERT, [
         gseq + index + 1,
         p.record.source,
         p.record.seq,
@@ -271,28 +274,32 @@ async function insertEvents(
         p.workspaceId,
         p.actorUser,
         p.decision,
-      ];
-      const changed = await tx
-        .execute(
-          `INSERT INTO audit_events (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (uid) DO NOTHING`,
-          params,
-        )
-        .catch((error) => rethrowAsStoreError(error));
-      if (changed === 1) inserted.add(p.record.uid);
-    }
+      ])
+      .catch((error) => rethrowAsStoreError(error));
+    if (inserted === 0) await refuseTakenUid(tx, [p]);
   }
-  const taken = events.find((p) => !inserted.has(p.record.uid));
-  if (taken) {
-    const stored = (
-      await tx.query('SELECT source, seq FROM audit_events WHERE uid = ?', [taken.record.uid])
-    )[0];
+}
+
+/**
+ * Some of `events` were not inserted (ON CONFLICT (uid) DO NOTHING): their uid is stored under
+ * another (source, seq), by an earlier batch or earlier in this one. Names the first; the
+ * caller's transaction rolls the whole batch back.
+ */
+async function refuseTakenUid(tx: SqlExecutor, events: readonly Prepared[]): Promise<never> {
+  for (const { record } of events) {
+    const stored = (await tx.query('SELECT source, seq FROM audit_events WHERE uid = ?', [record.uid]))[0];
+    if (stored && String(stored['source']) === record.source && Number(stored['seq']) === record.seq)
+      continue;
     throw new PaddockError(
       'PDK_STORE_CONFLICT',
-      `audit event uid ${taken.record.uid} is already stored with different content (source ${String(stored?.['source'] ?? taken.record.source)} ` +
-        `seq ${String(stored?.['seq'] ?? taken.record.seq)}): nothing in this batch was stored`,
+      `audit event uid ${record.uid} is already stored with different content (source ${String(stored?.['source'] ?? record.source)} ` +
+        `seq ${String(stored?.['seq'] ?? record.seq)}): nothing in this batch was stored`,
     );
   }
+  throw new PaddockError(
+    'PDK_INTERNAL',
+    'audit insert stored fewer events than given, yet every uid is in place',
+  );
 }
 
 /** Canonical text, a verified hash and the search columns, before the lock is taken. */

@@ -92,6 +92,13 @@ class SqliteExecutor implements SqlExecutor {
       this.#db.exec('PRAGMA journal_mode = WAL');
       // FULL: a committed audit event or revocation survives power loss, not only a crash.
       this.#db.exec('PRAGMA synchronous = FULL');
+      // Neither changes what a commit guarantees. A 16 MiB page cache (SQLite's default is 2 MiB)
+      // holds more of the audit uid index, where each insert lands on a random page, so fewer
+      // inserts read a page back first; checkpointing the WAL at 10,000 pages (~40 MB) instead
+      // of 1,000 copies a page rewritten by many batches into the database once, not once per
+      // few batches. Together about 20% less time per ingested audit event (bench/audit.ts).
+      this.#db.exec('PRAGMA cache_size = -16384');
+      this.#db.exec('PRAGMA wal_autocheckpoint = 10000');
     } catch (error) {
       leaveLane(this.#path, this.#lane);
       throw this.#unavailable(error);

@@ -150,6 +150,28 @@ function describePipeline(name: string, backend: StoreBackend): void {
       assert.equal(result.events, 16);
     });
 
+    it('accepts event text stored before it was kept canonical, and still catches an edit in such text', async () => {
+      await (await shipFrom('ws-a', 12)).close();
+      // Same content, not canonical (a space): the hash is over the canonical form, so it verifies.
+      await backend.sql(
+        url,
+        `UPDATE audit_events SET event = replace(event, '{"action_id":', '{ "action_id":') WHERE seq IN (5, 9)`,
+      );
+      const intact = await verifyAuditStore(store, { publicKeys: keys });
+      assert.equal(intact.ok, true, JSON.stringify(intact.firstBadEvent));
+      assert.equal(intact.events, 12);
+      await backend.sql(
+        url,
+        `UPDATE audit_events SET event = replace(event, 'connection 9 ', 'connection 8 ') WHERE seq = 9`,
+      );
+      const edited = await verifyAuditStore(store, { publicKeys: keys });
+      assert.equal(edited.ok, false);
+      assert.deepEqual(
+        [edited.events, edited.firstBadEvent?.seq, edited.firstBadEvent?.reason],
+        [8, 9, 'hash does not match the record content (record edited)'],
+      );
+    });
+
     it('detects events cut off the end through the checkpoint, even when the head table is fixed up', async () => {
       await (await shipFrom('ws-a', 30)).close();
       await new AuditCheckpointer(store, signer).checkpoint();
