@@ -1,8 +1,8 @@
 // The local control plane as `paddock up` wires it: a supervisor's channel identity is
 // rotated on schedule while it stays connected, and the replaced key is never active again.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireValidRepository } from '../../src/config/index.ts';
 import {
@@ -11,10 +11,6 @@ import {
 } from '../../src/controlplane/local-control-plane.ts';
 
 const CONFIG_DIR = resolve(import.meta.dirname, '../../examples/platform');
-
-interface IdentityFile {
-  readonly identities: { readonly kid: string; readonly workspaceId: string; readonly status: string }[];
-}
 
 describe('local control plane: identity rotation', () => {
   // Under /tmp: sandboxes must be able to traverse to the workspace's home (docs/workspaces.md).
@@ -37,14 +33,15 @@ describe('local control plane: identity rotation', () => {
   });
 
   it('rotates the connected workspace identity on schedule; it stays connected on the new key', async () => {
-    const read = () =>
-      (
-        JSON.parse(readFileSync(join(dataDir, 'channel-identities.json'), 'utf8')) as IdentityFile
-      ).identities.filter((identity) => identity.workspaceId === 'ws-alice');
+    // The identities are in the store (every replica's, and kept across restarts).
+    const read = () => plane.store.listChannelIdentities('ws-alice');
     const deadline = Date.now() + 10_000;
-    while (read().filter((identity) => identity.status === 'rotated').length < 2 && Date.now() < deadline)
+    while (
+      (await read()).filter((identity) => identity.status === 'rotated').length < 2 &&
+      Date.now() < deadline
+    )
       await new Promise((done) => setTimeout(done, 100));
-    const identities = read();
+    const identities = await read();
     assert.ok(
       identities.filter((identity) => identity.status === 'rotated').length >= 2,
       'rotated at least twice',

@@ -31,7 +31,7 @@ export interface StoreContext {
 
 const START = Date.UTC(2025, 0, 1);
 /** The schema version the shipped migrations reach. */
-const LATEST = 4;
+const LATEST = 7;
 
 export function describeStore(name: string, backend: StoreBackend): void {
   describe(`store (${name})`, () => {
@@ -76,6 +76,9 @@ export function describeStore(name: string, backend: StoreBackend): void {
             [2, '0002-review-gates.sql'],
             [3, '0003-audit-pipeline.sql'],
             [4, '0004-reconciler.sql'],
+            [5, '0005-policy-releases.sql'],
+            [6, '0006-shared-sessions.sql'],
+            [7, '0007-audit-sink-cursor.sql'],
           ],
         );
         for (const row of rows) assert.match(String(row['checksum']), /^[0-9a-f]{64}$/);
@@ -113,13 +116,13 @@ export function describeStore(name: string, backend: StoreBackend): void {
         await ctx.store.close();
         await ctx.backend.sql(
           ctx.url,
-          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (5, '0005-future.sql', 'x', 0)",
+          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (8, '0008-future.sql', 'x', 0)",
         );
         await assert.rejects(openStore({ url: ctx.url, clock: ctx.clock }), {
           code: 'PDK_STORE_MIGRATION',
           message:
-            'the database schema is at version 5 (0005-future.sql), newer than this Paddock (latest migration ' +
-            '0004-reconciler.sql): run the Paddock release that migrated it, or restore a backup taken before',
+            'the database schema is at version 8 (0008-future.sql), newer than this Paddock (latest migration ' +
+            '0007-audit-sink-cursor.sql): run the Paddock release that migrated it, or restore a backup taken before',
         });
       });
     });

@@ -67,7 +67,7 @@ async function applyParts(
   const dataDir = dataDirOf(ctx);
   const audit = (event: OcsfEvent) => store.appendChainedAuditEvents(CONTROL_PLANE_SOURCE, [event]);
   const socketDir = await mkdtemp(join(tmpdir(), 'paddock-apply-'));
-  const identities = new IdentityRegistry({ file: join(dataDir, 'channel-identities.json') });
+  const identities = new IdentityRegistry({ store, file: join(dataDir, 'channel-identities.json') });
   const channel = await ChannelServer.start({
     registry: identities,
     listen: { path: join(socketDir, 'channel.sock') },

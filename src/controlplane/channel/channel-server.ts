@@ -211,10 +211,17 @@ export class ChannelServer {
       refuse(socket, 401, 'Unauthorized');
       return;
     }
-    this.#verifier.verify(match[1] as string).then(
+    const verified = this.#verifier.verify(match[1] as string).then(async (credential) => {
+      // Read from the store each time: a revocation on another replica holds here at once.
+      if (await this.#options.registry.isRevoked(credential.workspaceId))
+        throw new PaddockError(
+          'PDK_CHANNEL_UNAUTHENTICATED',
+          `workspace ${credential.workspaceId} is revoked`,
+        );
+      return credential;
+    });
+    verified.then(
       (credential) => {
-        if (this.#options.registry.isRevoked(credential.workspaceId))
-          return refuse(socket, 401, 'Unauthorized');
         this.#wss.handleUpgrade(request, socket, head, (ws) => {
           const connection = new WorkspaceConnection({
             socket: ws,

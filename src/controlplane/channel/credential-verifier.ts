@@ -42,7 +42,7 @@ export class CredentialVerifier {
       throw refuse('not a JWT');
     }
     if (typeof kid !== 'string') throw refuse('no key id');
-    const record = this.#registry.lookup(kid);
+    const record = await this.#registry.lookup(kid);
     if (!record) throw refuse('unknown key');
     if (record.status !== 'active') throw refuse(`key of ${record.workspaceId} was ${record.status}`);
     const nowS = Math.floor(this.#now() / 1000);

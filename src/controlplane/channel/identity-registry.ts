@@ -1,45 +1,52 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { generateIdentity, type PublicIdentity, type WorkspaceIdentity } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
+import { createLogger } from '../../core/log.ts';
+import type { ChannelIdentityRecord, ChannelIdentityStatus } from '../store/store.ts';
+import { type ChannelIdentityStore, memoryChannelIdentityStore } from './memory-identity-store.ts';
 
-// The control plane's record of workspace identities: public keys only, by kid. A key is
-// `active` until a rotation replaces it (`rotated`) or the workspace is revoked (`revoked`);
-// only an active key authenticates. A revoked workspace gets no new identity, ever.
+// The control plane's record of workspace identities: public keys only, by kid, kept in the
+// store every replica shares (a supervisor may reconnect to any of them). A key is `active`
+// until a rotation replaces it (`rotated`) or the workspace is revoked (`revoked`); only an
+// active key authenticates. A revoked workspace gets no new identity, ever. Nothing is cached:
+// every lookup reads the store, so a rotation or revocation on one replica holds on all at once.
+// Identities a replica kept before in its own file (channel-identities.json) are imported once,
+// on first use, and the file renamed so it is not read again.
 
-export type IdentityStatus = 'active' | 'rotated' | 'revoked';
+const log = createLogger('channel');
+
+export type IdentityStatus = ChannelIdentityStatus;
 
 export interface IdentityRecord extends PublicIdentity {
   readonly status: IdentityStatus;
   readonly issuedAt: number;
 }
 
-interface RegistryFile {
+interface LegacyFile {
   readonly identities: IdentityRecord[];
   readonly revokedWorkspaces: string[];
 }
 
 export interface IdentityRegistryOptions {
-  /** JSON file the registry persists to (mode 0600); default memory only. */
+  /** Where identities live: the control plane's store. Default this process's memory. */
+  readonly store?: ChannelIdentityStore;
+  /** A registry file from before identities were stored (imported once, then renamed `.imported`). */
   readonly file?: string;
+  /** The memory store's clock (the SQL store has its own). */
   readonly now?: () => number;
 }
 
+/** Suffix a legacy registry file gets once imported. */
+export const IMPORTED_SUFFIX = '.imported';
+
 export class IdentityRegistry {
-  readonly #byKid = new Map<string, IdentityRecord>();
-  readonly #revoked = new Set<string>();
+  readonly #store: ChannelIdentityStore;
   readonly #file: string | undefined;
-  readonly #now: () => number;
-  #saving: Promise<void> = Promise.resolve();
+  #imported: Promise<void> | undefined;
 
   constructor(options: IdentityRegistryOptions = {}) {
+    this.#store = options.store ?? memoryChannelIdentityStore(options.now);
     this.#file = options.file;
-    this.#now = options.now ?? Date.now;
-    if (this.#file && existsSync(this.#file)) {
-      const saved = JSON.parse(readFileSync(this.#file, 'utf8')) as RegistryFile;
-      for (const record of saved.identities) this.#byKid.set(record.kid, record);
-      for (const id of saved.revokedWorkspaces) this.#revoked.add(id);
-    }
   }
 
   /**
@@ -48,82 +55,87 @@ export class IdentityRegistry {
    * keeps only the public half. PDK_CHANNEL_UNAUTHENTICATED for a revoked workspace.
    */
   async issue(workspaceId: string): Promise<WorkspaceIdentity> {
-    this.#refuseRevoked(workspaceId);
+    await this.#ready();
     const { identity, publicIdentity } = await generateIdentity(workspaceId);
-    this.#retire(workspaceId, 'rotated');
-    this.#byKid.set(publicIdentity.kid, { ...publicIdentity, status: 'active', issuedAt: this.#now() });
-    await this.#save();
+    await this.#store.activateChannelIdentity(publicIdentity);
     return identity;
   }
 
-  /** Replaces the workspace's active key by `next` (a rotation the supervisor proposed). */
+  /**
+   * Replaces the workspace's active key by `next` (a rotation the supervisor proposed).
+   * PDK_CHANNEL_UNAUTHENTICATED for a revoked workspace or a key for another workspace or already used.
+   */
   async rotate(workspaceId: string, next: PublicIdentity): Promise<void> {
-    this.#refuseRevoked(workspaceId);
-    if (next.workspaceId !== workspaceId || this.#byKid.has(next.kid))
+    await this.#ready();
+    if (next.workspaceId !== workspaceId) {
       throw new PaddockError(
         'PDK_CHANNEL_UNAUTHENTICATED',
         `rotation of ${workspaceId} proposed an unusable key`,
       );
-    this.#retire(workspaceId, 'rotated');
-    this.#byKid.set(next.kid, { ...next, status: 'active', issuedAt: this.#now() });
-    await this.#save();
+    }
+    await this.#store.activateChannelIdentity(next);
   }
 
   /** Retires the workspace's active key (a stopped workspace needs none); the next start issues one. */
   async deactivate(workspaceId: string): Promise<void> {
-    this.#retire(workspaceId, 'rotated');
-    await this.#save();
+    await this.#ready();
+    await this.#store.deactivateChannelIdentity(workspaceId);
   }
 
   /** Revokes every key of the workspace, for good. Idempotent. */
   async revoke(workspaceId: string): Promise<void> {
-    this.#revoked.add(workspaceId);
-    this.#retire(workspaceId, 'revoked');
-    await this.#save();
+    await this.#ready();
+    await this.#store.revokeChannelWorkspace(workspaceId);
   }
 
   /** Forgets the workspace's keys (decommission); it stays refused if it was revoked. */
   async forget(workspaceId: string): Promise<void> {
-    for (const [kid, record] of this.#byKid) if (record.workspaceId === workspaceId) this.#byKid.delete(kid);
-    await this.#save();
+    await this.#ready();
+    await this.#store.forgetChannelIdentities(workspaceId);
   }
 
-  lookup(kid: string): IdentityRecord | undefined {
-    return this.#byKid.get(kid);
+  async lookup(kid: string): Promise<IdentityRecord | undefined> {
+    await this.#ready();
+    const record = await this.#store.getChannelIdentity(kid);
+    return (
+      record && {
+        workspaceId: record.workspaceId,
+        kid: record.kid,
+        publicKeyPem: record.publicKeyPem,
+        status: record.status,
+        issuedAt: record.issuedAt,
+      }
+    );
   }
 
-  isRevoked(workspaceId: string): boolean {
-    return this.#revoked.has(workspaceId);
+  async isRevoked(workspaceId: string): Promise<boolean> {
+    await this.#ready();
+    return this.#store.isChannelWorkspaceRevoked(workspaceId);
   }
 
-  #refuseRevoked(workspaceId: string): void {
-    if (this.#revoked.has(workspaceId))
-      throw new PaddockError(
-        'PDK_CHANNEL_UNAUTHENTICATED',
-        `workspace ${workspaceId} was revoked and gets no channel identity`,
-      );
-  }
-
-  #retire(workspaceId: string, status: 'rotated' | 'revoked'): void {
-    for (const [kid, record] of this.#byKid) {
-      if (record.workspaceId === workspaceId && record.status !== 'revoked' && record.status !== status)
-        this.#byKid.set(kid, { ...record, status });
-    }
-  }
-
-  /** Saves are serialised; each writes the whole (small) registry to a temporary file and renames it. */
-  #save(): Promise<void> {
-    const file = this.#file;
-    if (!file) return Promise.resolve();
-    const content: RegistryFile = {
-      identities: [...this.#byKid.values()],
-      revokedWorkspaces: [...this.#revoked],
-    };
-    this.#saving = this.#saving.then(async () => {
-      const temporary = `${file}.tmp`;
-      await writeFile(temporary, `${JSON.stringify(content)}\n`, { mode: 0o600 });
-      await rename(temporary, file);
+  /** Imports the legacy file once (a failed import is retried by the next call). */
+  #ready(): Promise<void> {
+    this.#imported ??= this.#importLegacyFile().catch((error: unknown) => {
+      this.#imported = undefined;
+      throw error;
     });
-    return this.#saving;
+    return this.#imported;
+  }
+
+  async #importLegacyFile(): Promise<void> {
+    const file = this.#file;
+    if (!file || !existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as LegacyFile;
+    const identities: ChannelIdentityRecord[] = saved.identities.map((record) => ({
+      kid: record.kid,
+      workspaceId: record.workspaceId,
+      publicKeyPem: record.publicKeyPem,
+      status: record.status,
+      issuedAt: record.issuedAt,
+      retiredAt: null,
+    }));
+    const added = await this.#store.importChannelIdentities(identities, saved.revokedWorkspaces ?? []);
+    renameSync(file, `${file}${IMPORTED_SUFFIX}`);
+    log.info({ file, added }, 'channel identities imported into the store');
   }
 }

@@ -25,6 +25,8 @@ import { IdentityClient } from '../identity/identity-client.ts';
 import { EMBEDDED_WEB_CLIENT_ID, resolveIdentitySettings } from '../identity/identity-settings.ts';
 import { reviewerEntries, rolesFor } from '../identity/roles.ts';
 import { ReviewQueue } from '../reviews/queue.ts';
+import { sealedStateFile } from '../identity/embedded-idp-state-file.ts';
+import type { SessionKey } from '../sessions/session-key.ts';
 import { SessionManager } from '../sessions/session-manager.ts';
 import type { Store } from '../store/store.ts';
 import { authRoutes } from './auth-routes.ts';
@@ -62,6 +64,16 @@ export interface ControlPlaneServerOptions {
   readonly clock?: Clock;
   /** How often sessions are re-checked with the IdP. Default 300000 (5 min). */
   readonly refreshIntervalMs?: number;
+  /**
+   * Seals the IdP refresh tokens stored with the sessions (the same for every replica; kept
+   * across restarts). Default: a key for this process only, so its sessions end with it.
+   */
+  readonly sessionKey?: SessionKey;
+  /**
+   * Where the embedded IdP keeps its grants and refresh tokens between runs, sealed with
+   * `sessionKey` (both needed). Default: memory only, so a restart signs its users out.
+   */
+  readonly embeddedIdpStateFile?: string;
   /** How often sessions are swept for expiry, idleness and revocation. Default 1000. */
   readonly sweepIntervalMs?: number;
   /**
@@ -208,6 +220,9 @@ async function startOn(server: Server, options: ControlPlaneServerOptions): Prom
             redirectUris: [`${publicOrigin}/auth/callback`],
           },
           cliClientId: settings.cliClientId,
+          ...(options.embeddedIdpStateFile && options.sessionKey
+            ? { persistence: sealedStateFile(options.embeddedIdpStateFile, options.sessionKey) }
+            : {}),
         })
       : undefined;
   const identity = new IdentityClient(settings);
@@ -220,6 +235,7 @@ async function startOn(server: Server, options: ControlPlaneServerOptions): Prom
     maxAgeMs: settings.sessionMaxAgeMs,
     idleMs: settings.sessionIdleMs,
     refreshIntervalMs: options.refreshIntervalMs,
+    ...(options.sessionKey ? { sessionKey: options.sessionKey } : {}),
     clock,
     issuer: settings.issuer,
   });

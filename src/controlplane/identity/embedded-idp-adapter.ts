@@ -1,8 +1,9 @@
-// The embedded IdP's storage: in memory, on purpose (a development IdP; a restart signs
-// everyone out, and Paddock's sessions then end at their next refresh). Implements
-// oidc-provider's adapter interface; expired entries are dropped when read or swept.
+// The embedded IdP's storage: in memory, optionally written through to a file (`paddock up`
+// keeps it, sealed, under its data directory, so its grants and refresh tokens, and so Paddock's
+// sessions, survive a restart). Implements oidc-provider's adapter interface; expired entries
+// are dropped when read.
 
-interface Entry {
+export interface Entry {
   payload: Record<string, unknown>;
   expiresAt: number;
 }
@@ -21,9 +22,21 @@ function live(entries: Map<string, Entry>, name: string): Record<string, unknown
   return entry.payload;
 }
 
+/** Where the entries are kept between runs: loaded once, saved after every change. */
+export interface EntryPersistence {
+  load(): Map<string, Entry>;
+  save(entries: ReadonlyMap<string, Entry>): void;
+}
+
 /** An adapter class with its own storage (one per IdP); oidc-provider makes one instance per model. */
-export function memoryAdapter(): new (model: string) => object {
-  const entries = new Map<string, Entry>();
+export function memoryAdapter(persistence?: EntryPersistence): new (model: string) => object {
+  const entries = persistence?.load() ?? new Map<string, Entry>();
+  const save = () => {
+    if (!persistence) return;
+    const now = Date.now();
+    for (const [name, entry] of entries) if (entry.expiresAt <= now) entries.delete(name);
+    persistence.save(entries);
+  };
   return class MemoryAdapter {
     readonly #model: string;
 
@@ -49,6 +62,7 @@ export function memoryAdapter(): new (model: string) => object {
           payload: { id },
           expiresAt: Date.now() + expiresInSeconds * 1000,
         });
+      save();
     }
 
     async find(id: string): Promise<Record<string, unknown> | undefined> {
@@ -68,10 +82,12 @@ export function memoryAdapter(): new (model: string) => object {
     async consume(id: string): Promise<void> {
       const payload = live(entries, key(this.#model, id));
       if (payload) payload['consumed'] = Math.floor(Date.now() / 1000);
+      save();
     }
 
     async destroy(id: string): Promise<void> {
       entries.delete(key(this.#model, id));
+      save();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -81,6 +97,7 @@ export function memoryAdapter(): new (model: string) => object {
         entries.delete(name.slice(prefix.length));
         entries.delete(name);
       }
+      save();
     }
   };
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type InteractionDetails, type ProviderContext } from 'oidc-provider';
 import { createLogger } from '../../core/log.ts';
-import { memoryAdapter } from './embedded-idp-adapter.ts';
+import { type EntryPersistence, memoryAdapter } from './embedded-idp-adapter.ts';
 import {
   type DemoAccountView,
   deviceSuccessPage,
@@ -19,7 +19,8 @@ import {
 // you pick one (no passwords: development only, and every page says so). It behaves like a real
 // IdP where Paddock depends on it: discovery, authorization code with PKCE (required for every
 // client), refresh tokens, the device authorization grant for `paddock login`, and accounts that
-// can be disabled so the next refresh fails. Keys and grants live in memory: a restart forgets them.
+// can be disabled so the next refresh fails. Keys live in memory; grants and refresh tokens too,
+// unless `persistence` keeps them (paddock up: a sealed file, so a restart keeps sessions).
 
 const log = createLogger('embedded-idp');
 
@@ -42,6 +43,8 @@ export interface EmbeddedIdpOptions {
   };
   /** The CLI's public client (device authorization grant, refresh). */
   readonly cliClientId: string;
+  /** Where grants and refresh tokens are kept between runs. Default: memory only (a restart forgets them). */
+  readonly persistence?: EntryPersistence;
 }
 
 /** The claim the embedded IdP puts groups in (the Platform's groupsClaim must name it). */
@@ -107,7 +110,7 @@ export async function createEmbeddedIdp(options: EmbeddedIdpOptions): Promise<Em
         token_endpoint_auth_method: 'none',
       },
     ],
-    adapter: memoryAdapter(),
+    adapter: memoryAdapter(options.persistence),
     jwks: { keys: [signingKey] },
     // Seconds. Refresh tokens outlive a Paddock session (8 h by default) but not by much.
     ttl: {

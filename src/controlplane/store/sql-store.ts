@@ -6,10 +6,12 @@ import {
   auditEventCodeAt,
   auditSnapshot,
   listAuditCheckpoints,
+  readAuditChainLinks,
   readAuditLog,
   searchAuditLog,
 } from './audit-log-queries.ts';
 import { appendAuditEvents, appendChainedEvents, lastAuditEvent, readAuditEvents } from './audit-queries.ts';
+import { auditSinkCursor, saveAuditSinkCursor } from './audit-sink-cursor-queries.ts';
 import {
   addReviewApproval,
   createReviewRequest,
@@ -32,11 +34,31 @@ import {
   listReconcileMarks,
   openReconcileApply,
 } from './reconcile-queries.ts';
+import {
+  activateChannelIdentity,
+  deactivateChannelIdentity,
+  forgetChannelIdentities,
+  getChannelIdentity,
+  importChannelIdentities,
+  isChannelWorkspaceRevoked,
+  listChannelIdentities,
+  revokeChannelWorkspace,
+} from './channel-identity-queries.ts';
+import {
+  claimSessionRefresh,
+  completeSessionRefresh,
+  endSession,
+  getSessionWithAuth,
+  listSessionsDueForRefresh,
+  recordSessionUse,
+  writeSessionAuth,
+} from './session-auth-queries.ts';
 import { SESSION_COLUMNS, toSession, toUser, toWorkspace, USER_COLUMNS, WORKSPACE_COLUMNS } from './rows.ts';
 import { rethrowAsStoreError, type SqlExecutor } from './sql-executor.ts';
 import type {
   AuditAppendResult,
   AuditEventRecord,
+  AuditChainLink,
   AuditLogEntry,
   AuditReadOptions,
   AuditSearchFilter,
@@ -53,7 +75,10 @@ import type {
   ReviewRequestRecord,
   ReviewStatus,
   ReviewVoteResult,
+  ChannelIdentityRecord,
+  SessionAuthUpdate,
   SessionRecord,
+  SessionWithAuth,
   Store,
   UserPatch,
   UserRecord,
@@ -218,6 +243,7 @@ export class SqlStore implements Store {
           [id, userId, now, expiresAt, now],
         )
         .catch((error) => rethrowAsStoreError(error, { unique: conflict(`session ${id} already exists`) }));
+      if (session.auth) await writeSessionAuth(tx, id, session.auth);
       return toSession(rows[0]!);
     });
   }
@@ -257,6 +283,67 @@ export class SqlStore implements Store {
       [userId, this.#now()],
     );
     return rows.map(toSession);
+  }
+
+  getSessionWithAuth(id: string): Promise<SessionWithAuth | undefined> {
+    return getSessionWithAuth(this.#db, id);
+  }
+
+  recordSessionUse(id: string, idleMs: number): Promise<SessionWithAuth | undefined> {
+    return recordSessionUse(this.#db, id, idleMs, this.#now());
+  }
+
+  listSessionsDueForRefresh(limit: number): Promise<SessionWithAuth[]> {
+    return listSessionsDueForRefresh(this.#db, this.#now(), limit);
+  }
+
+  claimSessionRefresh(id: string, version: number, leaseUntil: number): Promise<number | undefined> {
+    return claimSessionRefresh(this.#db, id, version, leaseUntil, this.#now());
+  }
+
+  completeSessionRefresh(id: string, version: number, update: SessionAuthUpdate): Promise<boolean> {
+    return completeSessionRefresh(this.#db, id, version, update);
+  }
+
+  endSession(id: string, reason: string, revoke: boolean): Promise<SessionWithAuth | undefined> {
+    return endSession(this.#db, id, reason, revoke, this.#now());
+  }
+
+  activateChannelIdentity(
+    identity: Pick<ChannelIdentityRecord, 'kid' | 'workspaceId' | 'publicKeyPem'>,
+  ): Promise<ChannelIdentityRecord> {
+    return activateChannelIdentity(this.#db, identity, this.#now());
+  }
+
+  deactivateChannelIdentity(workspaceId: string): Promise<void> {
+    return deactivateChannelIdentity(this.#db, workspaceId, this.#now());
+  }
+
+  revokeChannelWorkspace(workspaceId: string): Promise<void> {
+    return revokeChannelWorkspace(this.#db, workspaceId, this.#now());
+  }
+
+  forgetChannelIdentities(workspaceId: string): Promise<void> {
+    return forgetChannelIdentities(this.#db, workspaceId);
+  }
+
+  getChannelIdentity(kid: string): Promise<ChannelIdentityRecord | undefined> {
+    return getChannelIdentity(this.#db, kid);
+  }
+
+  listChannelIdentities(workspaceId: string): Promise<ChannelIdentityRecord[]> {
+    return listChannelIdentities(this.#db, workspaceId);
+  }
+
+  isChannelWorkspaceRevoked(workspaceId: string): Promise<boolean> {
+    return isChannelWorkspaceRevoked(this.#db, workspaceId);
+  }
+
+  importChannelIdentities(
+    identities: readonly ChannelIdentityRecord[],
+    revokedWorkspaces: readonly string[],
+  ): Promise<number> {
+    return importChannelIdentities(this.#db, identities, revokedWorkspaces, this.#now());
   }
 
   createReviewRequest(request: NewReviewRequest): Promise<ReviewRequestRecord> {
@@ -315,6 +402,14 @@ export class SqlStore implements Store {
     return lastAuditEvent(this.#db, source);
   }
 
+  auditSinkCursor(feed: string): Promise<number | undefined> {
+    return auditSinkCursor(this.#db, feed);
+  }
+
+  saveAuditSinkCursor(feed: string, gseq: number): Promise<void> {
+    return saveAuditSinkCursor(this.#db, feed, gseq, this.#now());
+  }
+
   appendChainedAuditEvents(
     source: string,
     events: readonly Record<string, unknown>[],
@@ -324,6 +419,14 @@ export class SqlStore implements Store {
 
   readAuditLog(options: { afterGseq?: number; uptoGseq?: number; limit?: number }): Promise<AuditLogEntry[]> {
     return readAuditLog(this.#db, options);
+  }
+
+  readAuditChainLinks(options: {
+    afterGseq?: number;
+    uptoGseq?: number;
+    limit?: number;
+  }): Promise<AuditChainLink[]> {
+    return readAuditChainLinks(this.#db, options);
   }
 
   searchAuditLog(filter: AuditSearchFilter): Promise<AuditLogEntry[]> {

@@ -74,6 +74,43 @@ export interface NewSession {
   readonly userId: string;
   /** Must be later than now. */
   readonly expiresAt: number;
+  /** What re-checks the user with the IdP (any replica may); absent for a session that cannot be. */
+  readonly auth?: SessionAuth;
+}
+
+/** How a session is re-checked with the IdP; the refresh token only ever sealed (see session-key.ts). */
+export interface SessionAuth {
+  readonly clientKind: 'web' | 'cli';
+  /** The user as the IdP last described them (opaque to the store). */
+  readonly idpUser: JsonValue;
+  /** The IdP refresh token sealed under the session key, bound to the session's id. */
+  readonly refreshSealed: string;
+  readonly nextRefreshAt: number;
+}
+
+export type SessionAuthUpdate = Pick<SessionAuth, 'idpUser' | 'refreshSealed' | 'nextRefreshAt'>;
+
+export interface SessionWithAuth {
+  readonly session: SessionRecord;
+  /** Undefined for a session stored without one (it cannot be re-checked). */
+  readonly auth: SessionAuth | undefined;
+  /** Bumped by every refresh claim and completion (optimistic concurrency). */
+  readonly refreshVersion: number;
+  /** Why it ended, once someone ended it (that replica audited it); null while it has not. */
+  readonly endedReason: string | null;
+}
+
+export type ChannelIdentityStatus = 'active' | 'rotated' | 'revoked';
+
+/** A workspace's channel identity: its public key only. */
+export interface ChannelIdentityRecord {
+  readonly kid: string;
+  readonly workspaceId: string;
+  /** SPKI PEM. */
+  readonly publicKeyPem: string;
+  readonly status: ChannelIdentityStatus;
+  readonly issuedAt: number;
+  readonly retiredAt: number | null;
 }
 
 export type {
@@ -160,6 +197,22 @@ export interface AuditLogEntry {
   readonly eventJson: string;
   readonly prevHash: string;
   readonly hash: string;
+}
+
+/**
+ * One stored event as verification reads it: its place in the chains and `hashed`, the exact
+ * text its hash covers ('{"event":' + event + ',"prev":"' + prevHash + '","seq":' + seq +
+ * ',"time":' + time + '}', as recordHashOfCanonical builds it), assembled by the database.
+ */
+export interface AuditChainLink {
+  readonly gseq: number;
+  readonly source: string;
+  readonly seq: number;
+  readonly uid: string;
+  readonly time: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly hashed: string;
 }
 
 /** Filters for searchAuditLog; all given ones must match. */
@@ -250,6 +303,51 @@ export interface Store {
   revokeUserSessions(userId: string): Promise<number>;
   /** Sessions neither revoked nor expired, newest first. */
   listActiveSessions(userId: string): Promise<SessionRecord[]>;
+  /** The session with its IdP re-check state. */
+  getSessionWithAuth(id: string): Promise<SessionWithAuth | undefined>;
+  /**
+   * Records activity on an active session unused for less than `idleMs` and resolves to it with
+   * its auth; undefined when missing, revoked, expired or idle.
+   */
+  recordSessionUse(id: string, idleMs: number): Promise<SessionWithAuth | undefined>;
+  /** Active sessions with a refresh token whose re-check is due now, oldest due first. */
+  listSessionsDueForRefresh(limit: number): Promise<SessionWithAuth[]>;
+  /**
+   * Claims a session's refresh if its refresh version is still `version` (another replica's
+   * claim bumps it): next_refresh_at moves to `leaseUntil`. Resolves to the claimed version,
+   * or undefined when someone else claimed it or the session ended.
+   */
+  claimSessionRefresh(id: string, version: number, leaseUntil: number): Promise<number | undefined>;
+  /** Stores a refresh's outcome while the claim (`version`) holds and the session is active; resolves to whether it did. */
+  completeSessionRefresh(id: string, version: number, update: SessionAuthUpdate): Promise<boolean>;
+  /**
+   * Records why a session ended (`revoke` also revokes it), once: resolves to the session when
+   * this call ended it, undefined when it had already ended with a reason or is absent.
+   */
+  endSession(id: string, reason: string, revoke: boolean): Promise<SessionWithAuth | undefined>;
+
+  /**
+   * Makes the identity its workspace's only active channel key (earlier ones rotated).
+   * PDK_CHANNEL_UNAUTHENTICATED for a revoked workspace or a kid already known.
+   */
+  activateChannelIdentity(
+    identity: Pick<ChannelIdentityRecord, 'kid' | 'workspaceId' | 'publicKeyPem'>,
+  ): Promise<ChannelIdentityRecord>;
+  /** Retires the workspace's active channel key. */
+  deactivateChannelIdentity(workspaceId: string): Promise<void>;
+  /** Revokes every channel key of the workspace and refuses it new ones, for good. Idempotent. */
+  revokeChannelWorkspace(workspaceId: string): Promise<void>;
+  /** Forgets the workspace's channel keys; a revoked workspace stays refused. */
+  forgetChannelIdentities(workspaceId: string): Promise<void>;
+  getChannelIdentity(kid: string): Promise<ChannelIdentityRecord | undefined>;
+  /** The workspace's channel keys, oldest first. */
+  listChannelIdentities(workspaceId: string): Promise<ChannelIdentityRecord[]>;
+  isChannelWorkspaceRevoked(workspaceId: string): Promise<boolean>;
+  /** Imports identities kept before in a file (known kids are kept); resolves to how many were added. */
+  importChannelIdentities(
+    identities: readonly ChannelIdentityRecord[],
+    revokedWorkspaces: readonly string[],
+  ): Promise<number>;
 
   /** Status starts as pending. PDK_STORE_NOT_FOUND for an unknown workspace. */
   createReviewRequest(request: NewReviewRequest): Promise<ReviewRequestRecord>;
@@ -314,6 +412,12 @@ export interface Store {
     readonly uptoGseq?: number;
     readonly limit?: number;
   }): Promise<AuditLogEntry[]>;
+  /** readAuditLog for verification: each event's chain columns and the text its hash covers. */
+  readAuditChainLinks(options: {
+    readonly afterGseq?: number;
+    readonly uptoGseq?: number;
+    readonly limit?: number;
+  }): Promise<AuditChainLink[]>;
   searchAuditLog(filter: AuditSearchFilter): Promise<AuditLogEntry[]>;
   auditSnapshot(): Promise<AuditSnapshot>;
   /** Stores a signed checkpoint; false when its index is already taken. */
@@ -329,6 +433,10 @@ export interface Store {
   readAuditEvents(options: AuditReadOptions): Promise<AuditEventRecord[]>;
   /** The newest event of a source (where its chain continues), or undefined. */
   lastAuditEvent(source: string): Promise<AuditEventRecord | undefined>;
+  /** Where a sinks feed stands (the last gseq handed on and delivered), or undefined before its first save. */
+  auditSinkCursor(feed: string): Promise<number | undefined>;
+  /** Saves a sinks feed's cursor; a value below the stored one is ignored (it never moves back). */
+  saveAuditSinkCursor(feed: string, gseq: number): Promise<void>;
 
   /**
    * The reconciler (src/controlplane/reconciler): records an apply with its plan before any

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../../../src/controlplane/index.ts';
 import { type ControlPlaneServer, createControlPlaneServer } from '../../../src/controlplane/http/server.ts';
 import { RecentActivity } from '../../../src/controlplane/activity/recent-activity.ts';
 import { wireWorkspaces } from '../../../src/controlplane/local-control-plane.ts';
+import type { SessionKey } from '../../../src/controlplane/sessions/session-key.ts';
 import type { Clock } from '../../../src/core/clock.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
 
@@ -54,6 +55,8 @@ export async function startHarness(options: {
   readonly refreshIntervalMs?: number;
   readonly sweepIntervalMs?: number;
   readonly port?: number;
+  /** Seals the stored refresh tokens; replicas (and a restart) that share sessions share it. */
+  readonly sessionKey?: SessionKey;
 }): Promise<Harness> {
   const store = await openStore({ url: options.storeUrl, clock: options.clock });
   const events: Record<string, unknown>[] = [];
@@ -71,6 +74,7 @@ export async function startHarness(options: {
     refreshIntervalMs: options.refreshIntervalMs,
     sweepIntervalMs: options.sweepIntervalMs,
     port: options.port,
+    ...(options.sessionKey ? { sessionKey: options.sessionKey } : {}),
   }).catch(async (error) => {
     await store.close();
     throw error;

@@ -6,8 +6,10 @@ import type { StoreBackend } from '../store-suite.ts';
 import { postgresBackend, sqliteBackend } from '../store-backends.ts';
 
 // Sessions (src/controlplane/sessions/) beyond what a request sees: revocations made directly in
-// the store are noticed by the sweep (listeners told), and a session started before a restart
-// is ended at its next use, because it can no longer be re-checked with the IdP.
+// the store are noticed by the sweep (listeners told), and a session whose stored refresh token
+// a restarted control plane cannot open (another session key) is ended at its next use, because
+// it can no longer be re-checked with the IdP. (Sessions kept across a restart and shared by
+// replicas: shared-sessions.test.ts.)
 
 function describeLifecycle(name: string, backend: StoreBackend): void {
   describe(`session lifecycle (${name})`, () => {
@@ -36,7 +38,7 @@ function describeLifecycle(name: string, backend: StoreBackend): void {
       await h.store.updateUser('carol@example.com', { disabled: false });
     });
 
-    it('ends a session from before a restart at its next use', async () => {
+    it('ends a session the restarted control plane cannot re-check (another session key) at its next use', async () => {
       const token = await loginToken(h.origin, 'dave@example.com');
       const restarted = await startHarness({ storeUrl: url, sweepIntervalMs: 60_000 });
       try {

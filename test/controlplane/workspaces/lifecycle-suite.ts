@@ -108,7 +108,7 @@ export function describeLifecycle(name: string, backend: StoreBackend): void {
       assert.deepEqual(revokedSessions, ['ada@example.com']);
       assert.deepEqual(closedTerminals, ['ws-ada']);
       assert.equal(existsSync(dirs.identityFile), false);
-      assert.equal(identities.isRevoked('ws-ada'), true);
+      assert.equal(await identities.isRevoked('ws-ada'), true);
 
       const gone = await lifecycle.decommission('admin@example.com', 'ws-ada');
       assert.equal(gone.state, 'decommissioned');
@@ -162,7 +162,7 @@ export function describeLifecycle(name: string, backend: StoreBackend): void {
       await channel.waitForConnection('ws-back', 20_000);
       const kid = JSON.parse(readFileSync(workspaceDirs(dataDir, 'ws-back').identityFile, 'utf8')).kid;
       assert.notEqual(kid, firstKid);
-      assert.equal(identities.lookup(firstKid)?.status, 'rotated');
+      assert.equal((await identities.lookup(firstKid))?.status, 'rotated');
       assert.deepEqual(await restarted.resume(), []);
     });
 
