@@ -7,7 +7,7 @@ import { LocalProvider, type WorkspaceProvider } from '../providers/index.ts';
 import { RecentActivity } from './activity/recent-activity.ts';
 import { AuditCheckpointer, auditKeyPath } from './audit/checkpointer.ts';
 import { CONTROL_PLANE_SOURCE } from './audit/ingest.ts';
-import { AuditSinkFeeder } from './audit/sink-feeder.ts';
+import { AuditSinkFeeder, adoptCursorFile } from './audit/sink-feeder.ts';
 import { createTerminalBroker, type TerminalBroker } from './broker/terminal-broker.ts';
 import { type ChannelListen, ChannelServer } from './channel/channel-server.ts';
 import { IdentityRegistry } from './channel/identity-registry.ts';
@@ -15,6 +15,7 @@ import { type ControlPlaneServer, createControlPlaneServer } from './http/server
 import { terminalRoute, workspaceRoutes } from './http/workspace-routes.ts';
 import { bootstrapLocal, type LocalBootstrapResult } from './local-bootstrap.ts';
 import { type LocalReleases, openLocalReleases, startLocalReconciler } from './local-gitops.ts';
+import { openLocalSessionKey } from './sessions/session-key.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store, WorkspaceRecord } from './store/store.ts';
 import { WorkspaceLifecycle } from './workspaces/index.ts';
@@ -144,7 +145,8 @@ export async function wireWorkspaces(parts: {
   server.sessions.onSessionEnded((sessionId, reason) => {
     void broker.closeSessionTerminals(sessionId, reason);
   });
-  const identities = new IdentityRegistry({ file: join(dataDir, 'channel-identities.json') });
+  // In the store every replica shares; a replica's file from before is imported once.
+  const identities = new IdentityRegistry({ store, file: join(dataDir, 'channel-identities.json') });
   const channel = await ChannelServer.start({
     registry: identities,
     listen: parts.channelListen ?? { path: join(dataDir, 'channel.sock') },
@@ -243,8 +245,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
         );
       },
     });
-    feeder = new AuditSinkFeeder(store, sinks, { cursorFile: join(dataDir, 'audit', 'sinks-cursor.json') });
-    feeder.start();
+    // The cursor is in the store (as on a cluster); an older release's cursor file is moved there once.
+    await adoptCursorFile(store, join(dataDir, 'audit', 'sinks-cursor.json'));
+    feeder = new AuditSinkFeeder(store, sinks);
+    await feeder.start();
     const sinkFeeder = feeder;
     undo.push(() => sinkFeeder.close(SINK_CLOSE_DEADLINE_MS));
     const checkpointer = new AuditCheckpointer(store, openFileSigner(auditKeyPath(dataDir)), {
@@ -262,6 +266,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       port: options.port,
       consoleDir: options.consoleDir,
       env: options.env,
+      // Generated once under the data directory: sessions (and the embedded IdP's grants, sealed
+      // with it) outlive a restart of paddock up.
+      sessionKey: openLocalSessionKey(dataDir),
+      embeddedIdpStateFile: join(dataDir, 'embedded-idp-state'),
     });
     undo.push(() => server.close());
 

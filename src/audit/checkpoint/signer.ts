@@ -79,16 +79,69 @@ export function publicKeyPathFor(privateKeyPath: string): string {
 export function openFileSigner(path: string): CheckpointSigner {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   createKeyFileIfMissing(path);
-  const mode = statSync(path).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
+  const privateKey = readPrivateKey(path, 0o077, 'readable by its owner only (chmod 600)');
+  const signer = signerOf(privateKey);
+  const pubPath = publicKeyPathFor(path);
+  let current: string | undefined;
+  try {
+    current = readFileSync(pubPath, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== signer.publicKeyPem) writeFileSync(pubPath, signer.publicKeyPem, { mode: 0o644 });
+  return signer;
+}
+
+/**
+ * The signer of a key provisioned by an operator (on a cluster, a Secret every replica mounts):
+ * reads the Ed25519 PKCS#8 PEM key at `path` and never creates or writes anything, so all
+ * replicas sign with one key. The public key beside it (publicKeyPathFor), when present, must be
+ * that key's. Refuses (PDK_AUDIT_KEY) a missing or unreadable key, one readable by others (group
+ * read is allowed: Kubernetes gives a Secret volume's files to the pod's fsGroup), a key that is
+ * not Ed25519, and a public key file that does not match.
+ * @example const signer = openProvisionedSigner('/etc/paddock/audit/checkpoint-key.pem');
+ */
+export function openProvisionedSigner(path: string): CheckpointSigner {
+  const signer = signerOf(
+    readPrivateKey(path, 0o007, 'unreadable by others (chmod 600, or 440 for a group)'),
+  );
+  let pem: string | undefined;
+  try {
+    pem = readFileSync(publicKeyPathFor(path), 'utf8');
+  } catch {
+    pem = undefined;
+  }
+  if (pem !== undefined && keyIdOf(publicKeyFromPem(pem)) !== signer.keyId)
     throw new PaddockError(
       'PDK_AUDIT_KEY',
-      `audit signing key ${path} has mode ${mode.toString(8)}: it must be readable by its owner only (chmod 600)`,
+      `the public key ${publicKeyPathFor(path)} is not the public key of ${path}: put the pair generated together in place`,
+    );
+  return signer;
+}
+
+/** The key at `path`, refused when its mode has any bit of `forbidden` (described by `rule`). */
+function readPrivateKey(path: string, forbidden: number, rule: string): KeyObject {
+  let text: string;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `audit signing key ${path} could not be read: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if ((mode & forbidden) !== 0) {
+    throw new PaddockError(
+      'PDK_AUDIT_KEY',
+      `audit signing key ${path} has mode ${mode.toString(8)}: it must be ${rule}`,
     );
   }
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(readFileSync(path, 'utf8'));
+    privateKey = createPrivateKey(text);
   } catch (error) {
     throw new PaddockError(
       'PDK_AUDIT_KEY',
@@ -104,19 +157,14 @@ export function openFileSigner(path: string): CheckpointSigner {
       `audit signing key ${path} is ${privateKey.asymmetricKeyType}, not Ed25519`,
     );
   }
+  return privateKey;
+}
+
+function signerOf(privateKey: KeyObject): CheckpointSigner {
   const publicKey = createPublicKey(privateKey);
-  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const pubPath = publicKeyPathFor(path);
-  let current: string | undefined;
-  try {
-    current = readFileSync(pubPath, 'utf8');
-  } catch {
-    current = undefined;
-  }
-  if (current !== publicKeyPem) writeFileSync(pubPath, publicKeyPem, { mode: 0o644 });
   return {
     keyId: keyIdOf(publicKey),
-    publicKeyPem,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     sign: async (data) => sign(null, data, privateKey),
   };
 }

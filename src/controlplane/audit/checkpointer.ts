@@ -14,7 +14,11 @@ import { CONTROL_PLANE_SOURCE } from './ingest.ts';
 // Periodic signed checkpoints of the central audit store. Each one takes a consistent
 // snapshot (global sequence + every chain head + the previous checkpoint) under the ingest
 // lock, signs it outside the lock (a KMS call may be slow) and stores it under the next index;
-// a replica that lost the race for that index simply skips its turn.
+// a replica that lost the race for that index simply skips its turn. On a cluster each one is
+// first claimed under the `audit` leader's term (`claim`), after the snapshot: a claim granted
+// means no newer leader had been elected when the snapshot was taken, so a deposed leader's
+// checkpoint can only take an index its successor has not written yet (the index is unique),
+// never one after it.
 
 const log = createLogger('audit');
 
@@ -27,6 +31,11 @@ export interface AuditCheckpointerOptions {
   /** How often to checkpoint when events arrived since the last one. Default 60000 ms, at least 100. */
   readonly intervalMs?: number;
   readonly clock?: Clock;
+  /**
+   * Called with each signed checkpoint right before it is stored; a throw (PDK_CLUSTER_NOT_LEADER
+   * from a fenced claim) means it is not stored. `paddock serve` claims it under the leader's term.
+   */
+  readonly claim?: (checkpoint: SignedCheckpoint) => Promise<void>;
 }
 
 export class AuditCheckpointer {
@@ -34,6 +43,7 @@ export class AuditCheckpointer {
   readonly #signer: CheckpointSigner;
   readonly #intervalMs: number;
   readonly #clock: Clock;
+  readonly #claim: ((checkpoint: SignedCheckpoint) => Promise<void>) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SignedCheckpoint | undefined> | undefined;
 
@@ -42,6 +52,7 @@ export class AuditCheckpointer {
     this.#signer = signer;
     this.#intervalMs = Math.max(100, options.intervalMs ?? 60_000);
     this.#clock = options.clock ?? systemClock;
+    this.#claim = options.claim;
   }
 
   /**
@@ -66,12 +77,15 @@ export class AuditCheckpointer {
     this.#timer.unref();
   }
 
-  /** Stops the timer and writes a final checkpoint of what arrived since the last one. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the timer and writes a final checkpoint of what arrived since the last one (not when
+   * `final` is false: a replica that lost the `audit` election leaves that to its successor).
+   */
+  async stop(final = true): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running?.catch(() => {});
-    await this.checkpoint();
+    if (final) await this.checkpoint();
   }
 
   async #checkpoint(): Promise<SignedCheckpoint | undefined> {
@@ -93,6 +107,7 @@ export class AuditCheckpointer {
       prev: previous?.hash ?? CHECKPOINT_GENESIS,
       heads: snapshot.heads,
     });
+    await this.#claim?.(checkpoint);
     if (!(await this.#store.appendAuditCheckpoint(checkpoint))) return undefined;
     await this.#store.appendChainedAuditEvents(CONTROL_PLANE_SOURCE, [
       auditSystemEvent({

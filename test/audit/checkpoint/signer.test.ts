@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,6 +17,7 @@ import {
   CHECKPOINT_GENESIS,
   checkCheckpoint,
   openFileSigner,
+  openProvisionedSigner,
   publicKeyFromPem,
   publicKeyPathFor,
   signCheckpoint,
@@ -42,6 +52,35 @@ describe('checkpoint signer', () => {
     assert.throws(() => openFileSigner(rsa), {
       code: 'PDK_AUDIT_KEY',
       message: `audit signing key ${rsa} is rsa, not Ed25519`,
+    });
+  });
+
+  it('a provisioned key (a mounted Secret) is only read: never generated, never written beside, checked against its public key', () => {
+    const secret = join(dir, 'secret');
+    mkdirSync(secret);
+    const path = join(secret, 'checkpoint-key.pem');
+    assert.throws(() => openProvisionedSigner(path), { code: 'PDK_AUDIT_KEY' });
+    assert.ok(!existsSync(path), 'no key generated');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    // Group read is what a Secret volume gets under the pod's fsGroup; others may not read.
+    chmodSync(path, 0o440);
+    const signer = openProvisionedSigner(path);
+    assert.equal(signer.publicKeyPem, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    assert.ok(!existsSync(publicKeyPathFor(path)), 'nothing written beside the key');
+    chmodSync(path, 0o444);
+    assert.throws(() => openProvisionedSigner(path), {
+      code: 'PDK_AUDIT_KEY',
+      message: `audit signing key ${path} has mode 444: it must be unreadable by others (chmod 600, or 440 for a group)`,
+    });
+    chmodSync(path, 0o400);
+    writeFileSync(publicKeyPathFor(path), publicKey.export({ type: 'spki', format: 'pem' }));
+    assert.equal(openProvisionedSigner(path).keyId, signer.keyId);
+    const other = generateKeyPairSync('ed25519').publicKey;
+    writeFileSync(publicKeyPathFor(path), other.export({ type: 'spki', format: 'pem' }));
+    assert.throws(() => openProvisionedSigner(path), {
+      code: 'PDK_AUDIT_KEY',
+      message: /is not the public key of/,
     });
   });
 
