@@ -22,6 +22,7 @@ import {
 } from '../providers/index.ts';
 import { RecentActivity } from './activity/recent-activity.ts';
 import { CONTROL_PLANE_SOURCE } from './audit/ingest.ts';
+import { AuditLeader, DEFAULT_AUDIT_KEY_FILE, openClusterAuditSigner } from './cluster/audit-leader.ts';
 import type { ChannelServer } from './channel/channel-server.ts';
 import {
   ChannelRelay,
@@ -33,6 +34,7 @@ import {
   LeaderElection,
   LeaderLoop,
 } from './cluster/index.ts';
+import { DEFAULT_RELEASE_KEYS_DIR, openClusterReleases } from './cluster/cluster-releases.ts';
 import { type ControlPlaneServer, createControlPlaneServer } from './http/server.ts';
 import { wireWorkspaces } from './local-control-plane.ts';
 import {
@@ -42,6 +44,7 @@ import {
   openSource,
   type SourceSpec,
 } from './reconciler/index.ts';
+import { DEFAULT_SERVE_SESSION_KEY_FILE, openProvisionedSessionKey } from './sessions/session-key.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import type { WorkspaceLifecycle } from './workspaces/index.ts';
@@ -52,7 +55,8 @@ import type { WorkspaceLifecycle } from './workspaces/index.ts';
 // leader of the `reconciler` election runs, each of its steps claimed under the leader's term
 // (a deposed leader's claim is refused, so it stops before acting). Revocations are relayed to
 // the other replicas (a supervisor may hold its channel to any of them) and review changes are
-// published on LISTEN/NOTIFY. Each part is its own module; this file only wires them, in the
+// published on LISTEN/NOTIFY. Signed policy releases are kept in the store and served by every
+// replica (cluster/cluster-releases.ts). Each part is its own module; this file only wires them, in the
 // order they depend on each other, and takes them down in reverse.
 
 const log = createLogger('controlplane');
@@ -90,7 +94,15 @@ export interface ClusterControlPlaneOptions {
   readonly reconcileIntervalMs?: number;
   /** How often a standby tries the leader lock. Default 1 s. */
   readonly electionRetryMs?: number;
+  /** The policy release signing keys every replica mounts (cluster/release-keys.ts). Default DEFAULT_RELEASE_KEYS_DIR. */
+  readonly releaseKeysDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The checkpoint signing key every replica mounts (src/controlplane/cluster/audit-leader.ts). Default DEFAULT_AUDIT_KEY_FILE. */
+  readonly auditKeyFile?: string;
+  /** How often the `audit` leader checkpoints when events arrived. Default 60 s. */
+  readonly auditCheckpointMs?: number;
+  /** The session key every replica mounts (src/controlplane/sessions/session-key.ts). Default DEFAULT_SERVE_SESSION_KEY_FILE. */
+  readonly sessionKeyFile?: string;
 }
 
 export interface ClusterControlPlane {
@@ -307,6 +319,10 @@ export async function startClusterControlPlane(
   const live = liveState(options.state);
   // Channel identities and recordings are written here (the chart mounts an emptyDir).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything starts: a replica without the shared signing key must not run (fail closed).
+  const auditSigner = openClusterAuditSigner(options.auditKeyFile ?? DEFAULT_AUDIT_KEY_FILE);
+  // The same for every replica, so any of them opens the refresh tokens stored with the sessions.
+  const sessionKey = openProvisionedSessionKey(options.sessionKeyFile ?? DEFAULT_SERVE_SESSION_KEY_FILE);
   try {
     const store = await openStore({ url: databaseUrl });
     undo.push(() => store.close());
@@ -349,9 +365,21 @@ export async function startClusterControlPlane(
       consoleDir: options.consoleDir,
       env: options.env,
       passThroughUpgrades: { '/channel': channelPassThrough(() => channel) },
+      sessionKey,
     });
     undo.push(() => server.close());
 
+    // Signed policy releases: each channel's repository is in the store, served by every replica.
+    const releases = await openClusterReleases({
+      pool,
+      bus,
+      election: RECONCILER_ELECTION,
+      dataDir,
+      keysDir: options.releaseKeysDir ?? DEFAULT_RELEASE_KEYS_DIR,
+      state: live.state,
+      store,
+      configDir: options.configDir,
+    });
     let relay: ChannelRelay | undefined;
     const workspaces = await wireWorkspaces({
       server,
@@ -362,6 +390,7 @@ export async function startClusterControlPlane(
       audit,
       activity,
       providers,
+      releases: releases.releases,
       channelListen: { host: '127.0.0.1', port: 0 },
       lifecycleChannel: (local) => {
         relay = new ChannelRelay(bus, local);
@@ -388,7 +417,7 @@ export async function startClusterControlPlane(
       },
     });
     const source: SourceSpec = { kind: 'directory', dir: resolve(options.configDir) };
-    const actions = lifecycleActions(lifecycle);
+    const actions = lifecycleActions(lifecycle, { release: releases.release });
     const loop = new LeaderLoop({
       election,
       intervalMs: options.reconcileIntervalMs ?? 30_000,
@@ -406,9 +435,29 @@ export async function startClusterControlPlane(
     });
     await election.start();
     loop.start();
+    const stopReleases = await releases.follow({
+      notify: (name, version) => workspaces.channel.notifyRelease(name, version),
+      leaderTerm: () => election.term,
+    });
+    undo.push(stopReleases);
     // Reverse order on close: the loop stops (a pass in progress finishes), then the lock goes.
     undo.push(() => election.stop());
     undo.push(() => loop.stop());
+    // The sinks and checkpoints: the leader of the `audit` election (closed first: a last checkpoint, the sinks' flush).
+    const auditLeader = await AuditLeader.start({
+      url: databaseUrl,
+      pool,
+      store,
+      signer: auditSigner,
+      sinks: options.state.platform?.value.spec.audit.sinks ?? [],
+      dataDir,
+      replicaId,
+      audit,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.auditCheckpointMs ? { checkpointIntervalMs: options.auditCheckpointMs } : {}),
+      electionRetryMs: options.electionRetryMs ?? 1000,
+    });
+    undo.push(() => auditLeader.stop());
 
     return { server, store, lifecycle, channel: workspaces.channel, election, replicaId, close: closeAll };
   } catch (error) {

@@ -19,6 +19,7 @@ import {
   type ReleaseEndpoint,
   type ReleaseRepository,
   type ReleaseService,
+  type Signer,
   startReleaseService,
 } from './releases/index.ts';
 import type { Store, WorkspaceRecord } from './store/store.ts';
@@ -40,7 +41,7 @@ import type { WorkspaceLifecycle } from './workspaces/index.ts';
 const log = createLogger('gitops');
 
 /** The channels when paddock.yaml declares none (its schema default). */
-const DEFAULT_CHANNELS: readonly ChannelSettings[] = [
+export const DEFAULT_CHANNELS: readonly ChannelSettings[] = [
   { name: 'canary', threshold: 1 },
   { name: 'stable', threshold: 1 },
 ];
@@ -77,6 +78,20 @@ export async function openLocalReleases(options: {
   const channels = options.state.platform?.value.spec.releases.channels ?? DEFAULT_CHANNELS;
   const repository = openReleaseRepository({ dir, channels });
   await repository.ready();
+  return releasesOver({ repository, dir, channels });
+}
+
+/**
+ * The releases of an open repository at `dir`: its endpoint (attestations under dir/attestations),
+ * trust anchors (dir/anchors) and each workspace's channel. `paddock serve` uses it too, over its
+ * replica's copy of the store's repository (cluster/cluster-releases.ts).
+ */
+export function releasesOver(options: {
+  readonly repository: ReleaseRepository;
+  readonly dir: string;
+  readonly channels: readonly ChannelSettings[];
+}): LocalReleases {
+  const { repository, dir, channels } = options;
   const endpoint = createReleaseEndpoint({ repository, dir: join(dir, 'attestations') });
   const releaseChannel = (channels[0] as ChannelSettings).name;
   const rootFileFor = (channel: string) => {
@@ -156,7 +171,13 @@ export function startLocalReconciler(options: LocalReconcilerOptions): LocalReco
         'desired state applied',
       );
     if (state)
-      await seedFollowedChannels(state, options).catch((error: Error) =>
+      await seedFollowedChannels(state, {
+        store: options.store,
+        releases,
+        signer: (channel) => releases.repository.defaultSigners(channel)[0],
+        cosign: (channel) =>
+          `paddock policy cosign --channel ${channel} --sign-with ${join(resolve(options.dataDir), 'releases', 'keys', channel, 'signer-2.pem')} --data-dir ${resolve(options.dataDir)}`,
+      }).catch((error: Error) =>
         log.error({ error: error.message }, 'seeding the followed release channels failed'),
       );
     await options.service.tick();
@@ -222,32 +243,44 @@ export function startLocalReconciler(options: LocalReconcilerOptions): LocalReco
 
 /**
  * A channel a workspace follows that never had a release gets the reconciler's channel's
- * release promoted into it (the same bundle hashes), signed with one of its keys.
+ * release promoted into it (the same bundle hashes), signed with one of its keys (`signer`).
+ * A channel needing more signatures is left pending, logged with what completes it (`cosign`).
+ * Returns the channels changed. `paddock serve`'s leader runs it too (cluster-releases.ts).
  */
-async function seedFollowedChannels(state: DesiredState, options: LocalReconcilerOptions): Promise<void> {
-  const { repository, releaseChannel } = options.releases;
-  if (repository.status(releaseChannel).targetsVersion === 0) return;
+export async function seedFollowedChannels(
+  state: DesiredState,
+  parts: {
+    readonly store: Pick<Store, 'listWorkspaces'>;
+    readonly releases: LocalReleases;
+    readonly signer: (channel: string) => Signer | undefined;
+    readonly cosign: (channel: string) => string;
+  },
+): Promise<string[]> {
+  const { repository, releaseChannel } = parts.releases;
+  if (repository.status(releaseChannel).targetsVersion === 0) return [];
   const followed = new Set<string>();
-  for (const workspace of await options.store.listWorkspaces())
+  for (const workspace of await parts.store.listWorkspaces())
     if (workspace.state !== 'revoked' && workspace.state !== 'decommissioned')
-      followed.add(options.releases.followFor(state, workspace).channel);
+      followed.add(parts.releases.followFor(state, workspace).channel);
+  const changed: string[] = [];
   for (const channel of followed) {
     if (channel === releaseChannel) continue;
     const status = repository.status(channel);
     if (status.targetsVersion > 0 || status.pending) continue;
-    const [signer] = repository.defaultSigners(channel);
+    const signer = parts.signer(channel);
     const outcome = await repository.promote({
       from: releaseChannel,
       to: channel,
       signers: signer ? [signer] : [],
     });
+    changed.push(channel);
     if (outcome.status === 'pending')
       log.warn(
         {
           channel,
           signatures: outcome.signatures,
           needed: outcome.needed,
-          run: `paddock policy cosign --channel ${channel} --sign-with ${join(resolve(options.dataDir), 'releases', 'keys', channel, 'signer-2.pem')} --data-dir ${resolve(options.dataDir)}`,
+          run: parts.cosign(channel),
         },
         `the first release of ${channel} waits for signatures: its workspaces deny everything until a second key holder co-signs it`,
       );
@@ -257,4 +290,5 @@ async function seedFollowedChannels(state: DesiredState, options: LocalReconcile
         `first release of ${channel} promoted from ${releaseChannel}`,
       );
   }
+  return changed;
 }

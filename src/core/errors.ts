@@ -561,6 +561,12 @@ export const ERRORS = {
     status: 500,
     expose: false,
   },
+  PDK_AUTH_SESSION_KEY: {
+    message: 'the session key (which seals the stored IdP refresh tokens) is missing or unusable',
+    fix: 'For paddock serve, create the Secret the chart mounts (sessionKey.secretName, key `key`) holding 32 random bytes in base64, the same for every replica: `kubectl create secret generic paddock-session-key --from-literal=key="$(openssl rand -base64 32)"`. For paddock up, the key is DATA_DIR/session-key (mode 0600); a key file readable by others must be fixed with chmod 600. A stored token that no longer opens (key replaced) ends its session: its user signs in again.',
+    status: 500,
+    expose: false,
+  },
   PDK_AUTH_NOT_SIGNED_IN: {
     message: 'not signed in to a control plane',
     fix: 'Run `paddock login --server URL` first; the session is saved in $XDG_CONFIG_HOME/paddock/session.json.',
@@ -728,6 +734,18 @@ export const ERRORS = {
   PDK_SERVE_DATABASE: {
     message: 'paddock serve needs a PostgreSQL store',
     fix: 'Set PADDOCK_DATABASE_URL to a postgres:// URL (the chart reads it from the Secret in database.secretName). Replicas share one PostgreSQL; SQLite is only for paddock up on one machine.',
+    status: 500,
+    expose: false,
+  },
+  PDK_SERVE_AUDIT_KEY: {
+    message: 'paddock serve has no audit checkpoint signing key',
+    fix: 'Every replica signs audit checkpoints with one Ed25519 key, which serve never generates. Create it once (openssl genpkey -algorithm ed25519 -out checkpoint-key.pem; openssl pkey -in checkpoint-key.pem -pubout -out checkpoint-key.pub.pem), store both files in the Secret named by the chart value audit.signingKey.secretName (default paddock-audit-key) and keep a copy of the public key outside the cluster. Without the chart, pass the key file with --audit-key.',
+    status: 500,
+    expose: false,
+  },
+  PDK_SERVE_RELEASE_KEYS: {
+    message: 'paddock serve has no usable policy release signing keys',
+    fix: "Every replica signs policy releases with the same keys, mounted from a Secret (the chart's releases.keysSecretName, at --release-keys DIR): for each channel in paddock.yaml spec.releases.channels, an Ed25519 PEM key CHANNEL.online.pem and CHANNEL.signer-N.pem for N = 1 up to its threshold. The message names the missing or refused files; docs/releases.md shows how to generate them. Once a channel's root is in the store, keep mounting the keys it was made with: supervisors trust that root, so a replaced Secret is refused.",
     status: 500,
     expose: false,
   },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -11,6 +11,9 @@ import { fixtureInput } from '../providers/kubevirt/render-fixture.ts';
 import { schemaErrors } from '../support/kube-schemas.ts';
 import { renderChart } from './helm-template.ts';
 import { HEALTH_PATH } from '../../src/controlplane/http/server.ts';
+import { DEFAULT_AUDIT_KEY_FILE } from '../../src/controlplane/cluster/audit-leader.ts';
+import { DEFAULT_RELEASE_KEYS_DIR } from '../../src/controlplane/cluster/cluster-releases.ts';
+import { publicKeyPathFor } from '../../src/audit/index.ts';
 
 // The Helm chart, rendered by test/deploy/helm-template.ts (the subset of Go templates the
 // chart uses; no helm binary here), checked against the Kubernetes and OpenShift schemas and
@@ -230,6 +233,51 @@ describe('the Helm chart (rendered by the test template subset)', () => {
     // The image's default command is the same entry point.
     const containerfile = readFileSync(new URL('../../deploy/Containerfile', import.meta.url), 'utf8');
     assert.match(containerfile, /^CMD \["serve", "--port", "8080"\]$/m);
+  });
+
+  it('every replica mounts the one checkpoint signing key from the Secret, where paddock serve reads it', () => {
+    const mounted = (documents: { object: Json }[]) => {
+      const pod = podSpecs(documents)[0]!;
+      const volume = (pod['volumes'] as Json[]).find((each) =>
+        each['secret']?.['items']?.some((item: Json) => item['path'] === basename(DEFAULT_AUDIT_KEY_FILE)),
+      );
+      const mount = (pod['containers'][0]['volumeMounts'] as Json[]).find(
+        (each) => each['name'] === volume?.['name'],
+      );
+      return { volume, mount };
+    };
+    const { volume, mount } = mounted(documents);
+    assert.ok(volume && mount, 'the key Secret is mounted');
+    assert.equal(volume['secret']['secretName'], 'paddock-audit-key');
+    assert.equal(volume['secret']['defaultMode'], 0o400);
+    assert.deepEqual(
+      (volume['secret']['items'] as Json[]).map((item) => item['path']).sort(),
+      [basename(DEFAULT_AUDIT_KEY_FILE), basename(publicKeyPathFor(DEFAULT_AUDIT_KEY_FILE))].sort(),
+    );
+    assert.equal(mount['mountPath'], dirname(DEFAULT_AUDIT_KEY_FILE));
+    assert.equal(mount['readOnly'], true);
+    const renamed = mounted(
+      renderChart(CHART, RELEASE, { audit: { signingKey: { secretName: 'audit-ed25519' } } }),
+    );
+    assert.equal(renamed.volume?.['secret']['secretName'], 'audit-ed25519');
+  });
+
+  it('mounts the policy release signing keys Secret where paddock serve reads them, owner-read only', () => {
+    const releaseKeys = (documents: { object: Json }[]) => {
+      const pod = podSpecs(documents)[0]!;
+      const mount = (pod['containers'][0]['volumeMounts'] as Json[]).find(
+        (each) => each['mountPath'] === DEFAULT_RELEASE_KEYS_DIR,
+      );
+      const volume = (pod['volumes'] as Json[]).find((each) => each['name'] === mount?.['name']);
+      return { volume, mount };
+    };
+    const { volume, mount } = releaseKeys(renderChart(CHART, RELEASE));
+    assert.ok(volume && mount, 'the release keys Secret is mounted');
+    assert.equal(volume['secret']['secretName'], 'paddock-release-keys');
+    assert.equal(volume['secret']['defaultMode'], 0o400);
+    assert.equal(mount['readOnly'], true);
+    const renamed = releaseKeys(renderChart(CHART, RELEASE, { releases: { keysSecretName: 'tuf-keys' } }));
+    assert.equal(renamed.volume?.['secret']['secretName'], 'tuf-keys');
   });
 
   it('read-only root filesystem: every path the image writes is a mounted volume', () => {

@@ -8,6 +8,9 @@ import {
   requirePostgresUrl,
   startClusterControlPlane,
 } from '../../controlplane/cluster-control-plane.ts';
+import { DEFAULT_AUDIT_KEY_FILE } from '../../controlplane/cluster/audit-leader.ts';
+import { DEFAULT_RELEASE_KEYS_DIR } from '../../controlplane/cluster/cluster-releases.ts';
+import { DEFAULT_SERVE_SESSION_KEY_FILE } from '../../controlplane/sessions/session-key.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
@@ -20,7 +23,15 @@ is refused), the API, console and supervisor channel (/channel) listen on one po
 interface, the providers are those the profiles name (kubevirt and azure from their settings
 files; local only when a profile asks for it), and the reconciler runs on the replica that
 leads the \`reconciler\` election (a PostgreSQL advisory lock), applying the desired-state
-directory. On SIGTERM it gives up leadership, closes the channel and the store, and exits.
+directory. The leader of the \`audit\` election feeds the audit sinks of paddock.yaml and
+signs checkpoints with the key every replica mounts (--audit-key; never generated: a missing
+key stops the start with PDK_SERVE_AUDIT_KEY). Sessions are stored with their IdP refresh
+token sealed under the session key every replica mounts (--session-key; never generated: a
+missing key stops the start with PDK_AUTH_SESSION_KEY), so any replica carries any session.
+Policy releases are signed with the keys every replica mounts (--release-keys; never
+generated: missing keys stop the start with PDK_SERVE_RELEASE_KEYS) and kept in the store,
+so any replica serves any supervisor's release. On SIGTERM it gives up leadership, closes the
+channel and the store, and exits.
 
 Options:
 ${CONFIG_HELP}
@@ -34,6 +45,10 @@ ${CONFIG_HELP}
       --azure-settings FILE     default ${DEFAULT_SETTINGS_FILES.azure}
       --reconcile-interval MS   pause between reconciler passes on the leader (default 30000)
       --election-retry MS       how often a standby tries the leader lock (default 1000)
+      --audit-key FILE          checkpoint signing key (Ed25519 PKCS#8 PEM; default ${DEFAULT_AUDIT_KEY_FILE})
+      --audit-checkpoint MS     how often the audit leader checkpoints new events (default 60000)
+      --release-keys DIR        policy release signing keys, CHANNEL.online.pem and CHANNEL.signer-N.pem (default ${DEFAULT_RELEASE_KEYS_DIR})
+      --session-key FILE        key sealing the stored IdP refresh tokens (32 bytes, base64; default ${DEFAULT_SERVE_SESSION_KEY_FILE})
 ${JSON_HELP}
 `;
 
@@ -67,6 +82,10 @@ export const serveCommand: Command = {
     'azure-settings': { type: 'string' },
     'reconcile-interval': { type: 'string' },
     'election-retry': { type: 'string' },
+    'audit-key': { type: 'string' },
+    'audit-checkpoint': { type: 'string' },
+    'session-key': { type: 'string' },
+    'release-keys': { type: 'string' },
   },
   async run(ctx) {
     if (ctx.positionals.length > 0)
@@ -98,6 +117,9 @@ export const serveCommand: Command = {
     const azureSettings = text('azure-settings');
     const approvedBy = text('approved-by');
     const replica = text('replica');
+    const auditKey = text('audit-key');
+    const sessionKey = text('session-key');
+    const releaseKeys = text('release-keys');
     const plane = await startClusterControlPlane({
       state,
       configDir,
@@ -121,6 +143,10 @@ export const serveCommand: Command = {
         86_400_000,
       ),
       electionRetryMs: integerOption('election-retry', text('election-retry'), 1000, 50, 60_000),
+      ...(auditKey ? { auditKeyFile: resolve(ctx.cwd, auditKey) } : {}),
+      ...(sessionKey ? { sessionKeyFile: resolve(ctx.cwd, sessionKey) } : {}),
+      ...(releaseKeys ? { releaseKeysDir: resolve(ctx.cwd, releaseKeys) } : {}),
+      auditCheckpointMs: integerOption('audit-checkpoint', text('audit-checkpoint'), 60_000, 100, 86_400_000),
       env: ctx.env,
     });
     try {

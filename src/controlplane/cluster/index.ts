@@ -10,3 +10,7 @@ export { LeaderLoop } from './leader-loop.ts';
 export type { LeaderLoopOptions } from './leader-loop.ts';
 export { claimFencedStep, ensureFencedRunsTable } from './fenced-runs.ts';
 export type { FencedRun } from './fenced-runs.ts';
+export { openClusterReleases } from './cluster-releases.ts';
+export type { ClusterReleases, ClusterReleasesOptions } from './cluster-releases.ts';
+export { DEFAULT_RELEASE_KEYS_DIR, loadReleaseKeys } from './release-keys.ts';
+export type { ReleaseKeys } from './release-keys.ts';

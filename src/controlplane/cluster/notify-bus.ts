@@ -20,6 +20,8 @@ export const CLUSTER_TOPICS = {
   reviews: 'paddock_reviews',
   /** A message for a workspace's supervisor channel, wherever it is connected: `{ workspaceId, ... }`. */
   channel: 'paddock_channel',
+  /** The leader wrote a channel's policy release files to the store: `{ channel }` (each replica pulls and tells its supervisors). */
+  releases: 'paddock_releases',
 } as const;
 
 const TOPIC = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -17,7 +17,7 @@ import { canonicalJson } from '../../policy/index.ts';
 // the embedded default keeps Ed25519 keys as PEM files readable only by the control plane.
 //
 //   interface Signer { key: Key; sign(bytes: Uint8Array): Promise<Uint8Array> }
-//   fileSigner(path): Signer            an existing key file (PDK_RELEASE_KEY if missing, or readable by others)
+//   fileSigner(path, { groupReadable? }): Signer   an existing key file (PDK_RELEASE_KEY if missing, or readable by others)
 //   ensureFileSigner(path): Signer      the key file, created (mode 0600) when missing
 //   tufKey(publicKey): Key              the TUF key (ed25519, keyid = sha256 of its canonical JSON)
 
@@ -50,10 +50,12 @@ export function keySigner(privateKey: KeyObject): Signer {
 /**
  * The signer of an existing Ed25519 key file. Throws PDK_RELEASE_KEY when it is missing, not an
  * Ed25519 private key, or readable by group or others (a signing key must not be).
+ * `groupReadable`: a key mounted from a Kubernetes Secret, which the kubelet makes readable by
+ * the pod's fsGroup (only that pod's containers); still refused when others can read it.
  */
-export function fileSigner(path: string): Signer {
+export function fileSigner(path: string, options: { readonly groupReadable?: boolean } = {}): Signer {
   if (!existsSync(path)) throw new PaddockError('PDK_RELEASE_KEY', `signing key ${path} does not exist`);
-  if ((statSync(path).mode & 0o077) !== 0)
+  if ((statSync(path).mode & (options.groupReadable ? 0o007 : 0o077)) !== 0)
     throw new PaddockError('PDK_RELEASE_KEY', `signing key ${path} is readable by others: chmod 600 it`);
   let privateKey: KeyObject;
   try {

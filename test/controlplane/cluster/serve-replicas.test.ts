@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +24,7 @@ import { heldCall } from '../review-queue-fixtures.ts';
 // PostgreSQL, their kubevirt provider pointed at the KubeVirt STAND-IN API server (a loopback
 // HTTP server; no cluster runs here). Checked: both answer /healthz; exactly one leads and
 // runs the reconciler; a review approved through replica B's API is what replica A's API
-// shows, and A hears of it on LISTEN/NOTIFY; after kill -9 of the leader the other leads
+// shows (to the reviewer's session made through B), and A hears of it on LISTEN/NOTIFY; after kill -9 of the leader the other leads
 // within 15 s and carries on reconciling, and no fenced step ran twice.
 
 const PADDOCK = fileURLToPath(new URL('../../../bin/paddock.js', import.meta.url));
@@ -95,7 +96,8 @@ function startReplica(name: string, env: NodeJS.ProcessEnv, args: readonly strin
   };
 }
 
-const elected = (line: Json) => line['msg'] === 'elected leader';
+// The reconciler's election (each replica also campaigns in the `audit` one).
+const elected = (line: Json) => line['msg'] === 'elected leader' && line['election'] === 'reconciler';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -113,6 +115,7 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
   let kube: StandInApiServer;
   let work: string;
   let configDir: string;
+  let sessionKey: string;
   const replicas: Replica[] = [];
   let a: Replica;
   let b: Replica;
@@ -161,6 +164,30 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     );
     writeFileSync(join(configDir, 'paddock.yaml'), platform);
     assignments(['erin@example.com', 'frank@example.com']);
+    // The checkpoint signing key the chart mounts from a Secret: one for both replicas.
+    const auditKey = join(work, 'checkpoint-key.pem');
+    writeFileSync(
+      auditKey,
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      { mode: 0o600 },
+    );
+    // The session key the chart mounts from a Secret: one for both replicas.
+    sessionKey = join(work, 'session-key');
+    writeFileSync(sessionKey, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    // The policy release signing keys the chart mounts from a Secret: the same for both replicas.
+    const releaseKeys = join(work, 'release-keys');
+    mkdirSync(releaseKeys, { mode: 0o700 });
+    for (const file of [
+      'canary.online.pem',
+      'canary.signer-1.pem',
+      'stable.online.pem',
+      'stable.signer-1.pem',
+    ])
+      writeFileSync(
+        join(releaseKeys, file),
+        generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        { mode: 0o600 },
+      );
     const kubeconfig = join(work, 'kubeconfig.yaml');
     writeFileSync(
       kubeconfig,
@@ -194,6 +221,12 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
       '200',
       '--election-retry',
       '200',
+      '--audit-key',
+      auditKey,
+      '--session-key',
+      sessionKey,
+      '--release-keys',
+      releaseKeys,
     ];
     a = startReplica('replica-a', env('a'), args);
     replicas.push(a);
@@ -245,6 +278,12 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     );
     assert.ok(runs.every((run) => run.holder === 'replica-a'));
     assert.equal(runs.filter((run) => run.step.startsWith('create ')).length, 2);
+    // The release step ran before the creates: the commit's bundles signed into the store's canary repository.
+    assert.equal(runs.filter((run) => run.step.startsWith('release ')).length, 1);
+    const released = await query<{ path: string }>(
+      "SELECT path FROM release_metadata WHERE channel = 'canary' AND path IN ('timestamp.json', '1.targets.json')",
+    );
+    assert.equal(released.length, 2);
     // The local provider was not built: no profile asks for it.
     assert.ok(!a.logs.some((line) => line['provider'] === 'local'));
   });
@@ -269,6 +308,35 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     await a.waitForLog((line) => line['msg'] === 'channel connection refused', 5000);
   });
 
+  it('a replica without the session key is refused with a coded error before it serves', async () => {
+    const child = spawn(
+      process.execPath,
+      // With the audit key, so the session key is what is missing.
+      [
+        PADDOCK,
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--audit-key',
+        join(work, 'checkpoint-key.pem'),
+        '--session-key',
+        join(work, 'no-such-key'),
+      ],
+      {
+        env: { ...process.env, PADDOCK_DATABASE_URL: url, PADDOCK_CONFIG: configDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    assert.notEqual(await new Promise<number | null>((resolve) => child.once('exit', resolve)), 0);
+    assert.match(stderr, /PDK_AUTH_SESSION_KEY[\s\S]*no-such-key is missing/);
+  });
+
   it('listening on every interface without a public URL is refused', async () => {
     const child = spawn(process.execPath, [PADDOCK, 'serve', '--port', '0'], {
       // As the chart renders it when publicUrl is left empty.
@@ -283,7 +351,7 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     assert.match(stderr, /PDK_CLI_USAGE[\s\S]*every interface \(0\.0\.0\.0\) needs --public-url/);
   });
 
-  it('a review approved through replica B is what replica A shows, and A hears of it on LISTEN/NOTIFY', async () => {
+  it('a review approved through replica B is what replica A shows, to the session made on B, and A hears of it on LISTEN/NOTIFY', async () => {
     // A call held in erin's workspace (the reconciler created it), as its supervisor would hold it.
     const [workspace] = await query<{ id: string }>(
       "SELECT id FROM workspaces WHERE owner = 'erin@example.com'",
@@ -312,10 +380,9 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
       body: JSON.stringify({ reason: 'checked on replica B' }),
     });
     assert.equal(approved.status, 200, await approved.clone().text());
-    // A session lives on the replica it was made on (its refresh token is held in memory there):
-    // the reviewer signs in on A as well to read it there.
-    const tokenOnA = await loginToken(await a.origin, 'lead@example.com');
-    const shown = await fetch(`${await a.origin}/api/reviews/${reviewId}`, { headers: bearer(tokenOnA) });
+    // The session made through B is in the shared store (its refresh token sealed with the
+    // session key both replicas mount): A accepts it as it is.
+    const shown = await fetch(`${await a.origin}/api/reviews/${reviewId}`, { headers: bearer(token) });
     assert.equal(shown.status, 200);
     const { review } = (await shown.json()) as { review: { status: string } };
     assert.equal(review.status, 'approved');
