@@ -3,12 +3,12 @@ import {
   type BundleRef,
   egressClosedEvent,
   egressDecisionEvent,
-  httpDecisionEvent,
   type OcsfEvent,
 } from '../../audit/index.ts';
 import { redactText } from '../../core/redact.ts';
 import type { EgressDecision, GateDecision } from '../../policy/index.ts';
 import { PLACEHOLDER_PREFIX } from './credentials.ts';
+import { HttpEventCache } from './http-event-cache.ts';
 import type { EgressLog } from './log.ts';
 
 // The gateway's audit records: Network Activity (4001) for every connection decision and
@@ -51,6 +51,8 @@ export class EgressAudit {
   private readonly context: () => EgressEventContext;
   private readonly log: EgressLog;
   private readonly logging: EgressLogging;
+  /** HTTP Activity is one event per inspected request: built from templates (http-event-cache.ts). */
+  private readonly httpEvents = new HttpEventCache();
 
   constructor(
     onEvent: (event: OcsfEvent) => void,
@@ -161,7 +163,7 @@ export class EgressAudit {
     request: HttpRequestFacts,
     facts: ConnectionFacts,
   ): OcsfEvent {
-    return httpDecisionEvent({
+    return this.httpEvents.build({
       ...this.context(),
       decision: outcome.decision,
       reasonCode: outcome.reasonCode,

@@ -60,10 +60,12 @@ export async function exchange(input: ExchangeInput): Promise<ExchangeResult> {
   // A head and a body that has fully arrived go out in one write: on small requests the
   // write syscalls are most of the gateway's cost.
   const { framing: requestFraming, clientReader } = input;
-  let requestBody: Promise<void>;
-  if (requestFraming.kind === 'length' && clientReader.length >= requestFraming.length) {
+  // Undefined when the whole request went out in the one write (most requests: no body).
+  let requestBody: Promise<void> | undefined;
+  if (requestFraming.kind === 'none') {
+    upstream.socket.write(input.head);
+  } else if (requestFraming.kind === 'length' && clientReader.length >= requestFraming.length) {
     upstream.socket.write(Buffer.concat([input.head, clientReader.consume(requestFraming.length)]));
-    requestBody = Promise.resolve();
   } else {
     upstream.socket.write(input.head);
     requestBody = forwardBody(clientReader, requestFraming, streamSink(upstream.socket)).catch((error) => {
@@ -90,7 +92,7 @@ export async function exchange(input: ExchangeInput): Promise<ExchangeResult> {
         if (!clientSink.write(upstream.reader.consume(whole))) await clientSink.drain();
         if (response.status === 101) {
           if (!input.upgrade) throw new Error('101 Switching Protocols without an upgrade request');
-          await requestBody;
+          if (requestBody) await requestBody;
           return { status: 101, keepAlive: false, upgraded: true };
         }
         if (response.status >= 200) break;
@@ -100,13 +102,13 @@ export async function exchange(input: ExchangeInput): Promise<ExchangeResult> {
       await forwardBody(upstream.reader, framing, clientSink, { allowChunkExtensions: true });
       break;
     }
-    await requestBody;
+    if (requestBody) await requestBody;
     if (requestFault) throw requestFault;
     const keepAlive =
       framing.kind !== 'close' && response.version === '1.1' && !connectionTokens(response).has('close');
     return { status: response.status, keepAlive, upgraded: false };
   } catch (error) {
-    await requestBody;
+    if (requestBody) await requestBody;
     const fault = requestFault ?? error;
     throw new ExchangeError(
       (fault as Error).message,

@@ -43,6 +43,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^[\x21-\x7e]+$/;
 // Field values: visible ASCII, SP, HTAB and obs-text; no CTLs.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// Field lines, each preceded by CRLF: a token, a colon, then a value without CTLs.
+const FIELD_LINES = /^(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 function error(detail: string, reason: HeadError['reason'] = 'request_malformed'): HeadError {
@@ -72,17 +74,41 @@ export function parseRequestHead(buffer: Buffer, maxHeaderBytes: number, maxHead
       : { kind: 'incomplete' };
   }
   if (end + 4 > maxHeaderBytes) return error(`head exceeds ${maxHeaderBytes} bytes`, 'header_too_large');
-  const lines = buffer.toString('latin1', 0, end).split('\r\n');
-  const requestLine = lines[0]!;
-  const parts = requestLine.split(' ');
+  const text = buffer.toString('latin1', 0, end);
+  const lineEnd = text.indexOf('\r\n');
+  const parts = (lineEnd < 0 ? text : text.slice(0, lineEnd)).split(' ');
   if (parts.length !== 3) return error('request line is not METHOD SP TARGET SP VERSION');
   const [method, target, versionText] = parts as [string, string, string];
   if (!TOKEN.test(method)) return error('invalid method');
   if (!TARGET.test(target)) return error('invalid request target');
   if (versionText !== 'HTTP/1.1' && versionText !== 'HTTP/1.0') return error('unsupported HTTP version');
+  // Every field line at once; only a head that fails is gone through line by line, to say why.
+  const block = lineEnd < 0 ? '' : text.slice(lineEnd);
+  if (!FIELD_LINES.test(block)) return fieldError(block.split('\r\n'), maxHeaderCount);
+  const fields: HeaderField[] = [];
+  let hosts = 0;
+  for (let at = 0; at < block.length; ) {
+    const next = block.indexOf('\r\n', at + 2);
+    const line = block.slice(at + 2, next < 0 ? block.length : next);
+    if (fields.length === maxHeaderCount)
+      return error(`more than ${maxHeaderCount} header fields`, 'header_too_large');
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon);
+    const lower = name.toLowerCase();
+    if (lower === 'host') hosts += 1;
+    fields.push({ name, lower, value: trimFieldValue(line, colon + 1) });
+    at = next < 0 ? block.length : next;
+  }
+  const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
+  if (hosts > 1) return error('more than one Host header');
+  if (version === '1.1' && hosts === 0) return error('HTTP/1.1 request without Host');
+  return { kind: 'head', head: { method, target, version, fields, length: end + 4 } };
+}
+
+/** Why a block of field lines (split on CRLF, the first element empty) is not acceptable. */
+function fieldError(lines: readonly string[], maxHeaderCount: number): HeadError {
   if (lines.length - 1 > maxHeaderCount)
     return error(`more than ${maxHeaderCount} header fields`, 'header_too_large');
-  const fields: HeaderField[] = [];
   for (let index = 1; index < lines.length; index++) {
     const line = lines[index]!;
     if (line.startsWith(' ') || line.startsWith('\t')) return error('obs-fold (folded header line)');
@@ -90,15 +116,19 @@ export function parseRequestHead(buffer: Buffer, maxHeaderBytes: number, maxHead
     if (colon <= 0) return error('header line without a field name');
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return error(`invalid header name "${name.slice(0, 40)}"`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    const value = trimFieldValue(line, colon + 1);
     if (!FIELD_VALUE.test(value)) return error(`invalid character in header "${name}"`);
-    fields.push({ name, lower: name.toLowerCase(), value });
   }
-  const version = versionText === 'HTTP/1.1' ? '1.1' : '1.0';
-  const hosts = fields.filter((field) => field.lower === 'host');
-  if (hosts.length > 1) return error('more than one Host header');
-  if (version === '1.1' && hosts.length === 0) return error('HTTP/1.1 request without Host');
-  return { kind: 'head', head: { method, target, version, fields, length: end + 4 } };
+  return error('invalid header line');
+}
+
+/** A field value from `start` with the optional whitespace around it (SP, HTAB) removed. */
+export function trimFieldValue(line: string, start: number): string {
+  let from = start;
+  let to = line.length;
+  while (from < to && (line.charCodeAt(from) === 0x20 || line.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (line.charCodeAt(to - 1) === 0x20 || line.charCodeAt(to - 1) === 0x09)) to--;
+  return from === start && to === line.length ? line.slice(start) : line.slice(from, to);
 }
 
 /** All values of a header (by lower-case name), in order. */
@@ -117,13 +147,18 @@ export function headerValue(
   return undefined;
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 /** Lower-case tokens of the Connection header(s). */
-export function connectionTokens(head: { readonly fields: readonly HeaderField[] }): Set<string> {
-  const tokens = new Set<string>();
-  for (const value of headerValues(head, 'connection')) {
-    for (const token of value.split(',')) if (token.trim()) tokens.add(token.trim().toLowerCase());
+export function connectionTokens(head: { readonly fields: readonly HeaderField[] }): ReadonlySet<string> {
+  let tokens: Set<string> | undefined;
+  for (const field of head.fields) {
+    if (field.lower !== 'connection') continue;
+    tokens ??= new Set();
+    for (const token of field.value.split(',')) if (token.trim()) tokens.add(token.trim().toLowerCase());
   }
-  return tokens;
+  // Most messages have no Connection header: no set to build.
+  return tokens ?? NO_TOKENS;
 }
 
 export type BodyFraming =

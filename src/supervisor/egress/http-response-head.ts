@@ -1,4 +1,4 @@
-import { type BodyFraming, type HeaderField, headerValues } from './http-head.ts';
+import { type BodyFraming, type HeaderField, headerValues, trimFieldValue } from './http-head.ts';
 
 // Response heads from upstream, parsed only as far as the gateway needs them: where the
 // response ends (so the next request on a keep-alive connection can be checked), whether
@@ -18,9 +18,12 @@ export type ResponseHeadResult =
   | { readonly kind: 'head'; readonly head: ResponseHead }
   | { readonly kind: 'error'; readonly detail: string };
 
+const DECIMAL = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// The whole head in one pass: a status line, then fields of a token, a colon and a value of
+// visible characters, SP, HTAB or obs-text (no CR, LF or other controls anywhere).
+const HEAD =
+  /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
 
 /** Parses a response head from the start of `buffer`. */
 export function parseResponseHead(buffer: Buffer, maxBytes: number): ResponseHeadResult {
@@ -29,19 +32,25 @@ export function parseResponseHead(buffer: Buffer, maxBytes: number): ResponseHea
     return buffer.length > maxBytes
       ? { kind: 'error', detail: 'response head too large' }
       : { kind: 'incomplete' };
-  const lines = buffer.toString('latin1', 0, end).split('\r\n');
-  const status = /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/.exec(lines[0]!);
-  if (!status) return { kind: 'error', detail: 'invalid status line' };
+  const text = buffer.toString('latin1', 0, end);
+  const status = HEAD.exec(text);
+  if (!status) {
+    const statusLine = text.split('\r\n', 1)[0]!;
+    return {
+      kind: 'error',
+      detail: /^HTTP\/1\.[01] \d{3}(?: [\t\x20-\x7e\x80-\xff]*)?$/.test(statusLine)
+        ? 'invalid response header line'
+        : 'invalid status line',
+    };
+  }
   const fields: HeaderField[] = [];
-  for (let index = 1; index < lines.length; index++) {
-    const line = lines[index]!;
+  for (let at = text.indexOf('\r\n'); at >= 0; ) {
+    const next = text.indexOf('\r\n', at + 2);
+    const line = text.slice(at + 2, next < 0 ? text.length : next);
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value) || line.includes('\n') || line.includes('\r')) {
-      return { kind: 'error', detail: 'invalid response header line' };
-    }
-    fields.push({ name, lower: name.toLowerCase(), value });
+    const name = line.slice(0, colon);
+    fields.push({ name, lower: name.toLowerCase(), value: trimFieldValue(line, colon + 1) });
+    at = next;
   }
   return {
     kind: 'head',
@@ -67,6 +76,10 @@ export function responseFraming(head: ResponseHead, method: string): ResponseFra
     return codings.at(-1) === 'chunked' && codings.filter((c) => c === 'chunked').length === 1
       ? { kind: 'chunked' }
       : { kind: 'close' };
+  }
+  if (lengths.length === 1 && DECIMAL.test(lengths[0]!)) {
+    const length = Number(lengths[0]);
+    return length === 0 ? { kind: 'none' } : { kind: 'length', length };
   }
   if (lengths.length > 0) {
     const distinct = new Set(lengths.flatMap((value) => value.split(',').map((part) => part.trim())));

@@ -84,7 +84,12 @@ class HttpSession {
 
   async step(): Promise<Step> {
     const { core, connection, reader } = this;
-    const parsed = await this.readHead();
+    // A head already buffered (keep-alive, pipelined) is parsed without a trip through a promise.
+    const ready =
+      reader.length > 0
+        ? parseRequestHead(reader.peek(), core.limits.maxHeaderBytes, core.limits.maxHeaderCount)
+        : undefined;
+    const parsed = ready === undefined || ready.kind === 'incomplete' ? await this.readHead() : ready;
     if (parsed === undefined) {
       // The client finished (or vanished): end our side too, as the listeners allow half-open sockets.
       this.client.end();
@@ -172,7 +177,8 @@ class HttpSession {
     let upstream: UpstreamConnection;
     try {
       prepared = await prepareRequest(core, admitted, head, target.path + target.query);
-      upstream = await this.upstream.for(core, admitted, scheme);
+      upstream =
+        this.upstream.reusable(admitted, scheme) ?? (await this.upstream.for(core, admitted, scheme));
     } catch (error) {
       core.log.upstreamFailed({
         connectionId: connection.id,

@@ -45,8 +45,8 @@ export async function prepareRequest(
     const basic = /^basic\s+(\S+)$/i.exec(injected);
     if (basic) guard.push(Buffer.from(basic[1]!, 'latin1'));
   }
-  const lines = [`${head.method} ${originTarget} HTTP/${head.version}`];
-  for (const field of fields) lines.push(`${field.name}: ${field.value}`);
+  let text = `${head.method} ${originTarget} HTTP/${head.version}\r\n`;
+  for (const field of fields) text += `${field.name}: ${field.value}\r\n`;
   const upgrade = head.method === 'GET' && headerValue(head, 'upgrade')?.toLowerCase() === 'websocket';
-  return { head: Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), upgrade, guard };
+  return { head: Buffer.from(`${text}\r\n`, 'latin1'), upgrade, guard };
 }

@@ -18,6 +18,8 @@ export function streamSink(stream: Writable): Sink {
 // client cannot make the gateway buffer without bound.
 
 const HIGH_WATER = 256 * 1024;
+/** What peek() returns with nothing buffered: zero bytes, so nothing to share by mistake. */
+const EMPTY = Buffer.alloc(0);
 
 export class ReaderClosedError extends Error {
   constructor(message = 'connection closed') {
@@ -75,7 +77,7 @@ export class SocketReader {
   /** The buffered bytes as one buffer, without consuming them. */
   peek(): Buffer {
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0] ?? Buffer.alloc(0);
+    return this.chunks[0] ?? EMPTY;
   }
 
   /** Removes and returns up to `count` bytes from the front. */

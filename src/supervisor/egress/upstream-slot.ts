@@ -9,12 +9,24 @@ import { connectUpstream, connectUpstreamTls } from './upstream.ts';
 
 export class UpstreamSlot {
   private connection: UpstreamConnection | undefined;
+  /** The admission the connection was last used for: the same one needs no key compared. */
+  private lastAdmitted: Admitted | undefined;
+
+  /** The open connection for `admitted` when there is one to reuse. */
+  reusable(admitted: Admitted, scheme: 'http' | 'https'): UpstreamConnection | undefined {
+    const connection = this.connection;
+    if (!connection || connection.socket.destroyed) return undefined;
+    if (admitted === this.lastAdmitted && connection.key.startsWith(`${scheme}|`)) return connection;
+    if (connection.key !== slotKey(admitted, scheme)) return undefined;
+    this.lastAdmitted = admitted;
+    return connection;
+  }
 
   /** The connection for `admitted`, opened (to its checked addresses) when there is none to reuse. */
   async for(core: GatewayCore, admitted: Admitted, scheme: 'http' | 'https'): Promise<UpstreamConnection> {
-    const key = `${scheme}|${admitted.host}|${admitted.port}|${admitted.addresses.join(',')}`;
-    if (this.connection && !this.connection.socket.destroyed && this.connection.key === key)
-      return this.connection;
+    const reused = this.reusable(admitted, scheme);
+    if (reused) return reused;
+    const key = slotKey(admitted, scheme);
     this.close();
     const { limits, upstreamTls } = core;
     const socket =
@@ -24,6 +36,7 @@ export class UpstreamSlot {
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     this.connection = { key, socket, reader: new SocketReader(socket) };
+    this.lastAdmitted = admitted;
     return this.connection;
   }
 
@@ -31,11 +44,18 @@ export class UpstreamSlot {
   take(): UpstreamConnection | undefined {
     const connection = this.connection;
     this.connection = undefined;
+    this.lastAdmitted = undefined;
     return connection;
   }
 
   close(): void {
     this.connection?.socket.destroy();
     this.connection = undefined;
+    this.lastAdmitted = undefined;
   }
+}
+
+/** Destination key: reused only for the same scheme, host, port and checked addresses. */
+function slotKey(admitted: Admitted, scheme: 'http' | 'https'): string {
+  return `${scheme}|${admitted.host}|${admitted.port}|${admitted.addresses.join(',')}`;
 }
