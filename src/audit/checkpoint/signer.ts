@@ -6,22 +6,9 @@ import {
   type KeyObject,
   sign,
 } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { PaddockError } from '../../core/errors.ts';
+import { createSecretFileOnce, readSecretFile, type SecretReaders } from '../../core/secret-file.ts';
 
 // The checkpoint signer. A small interface so that a KMS or HSM key can replace the file key
 // without touching the checkpointer: it needs only a key id, the public key and sign().
@@ -64,6 +51,8 @@ export function publicKeyFromPem(pem: string): KeyObject {
   return key;
 }
 
+const KEY_FILE = { code: 'PDK_AUDIT_KEY', what: 'audit signing key' } as const;
+
 /** Where the public key of a key file is written: `<file minus .pem>.pub.pem`. */
 export function publicKeyPathFor(privateKeyPath: string): string {
   return `${privateKeyPath.replace(/\.pem$/, '')}.pub.pem`;
@@ -77,9 +66,12 @@ export function publicKeyPathFor(privateKeyPath: string): string {
  * @example const signer = openFileSigner(join(dataDir, 'audit', 'checkpoint-key.pem'));
  */
 export function openFileSigner(path: string): CheckpointSigner {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  createKeyFileIfMissing(path);
-  const privateKey = readPrivateKey(path, 0o077, 'readable by its owner only (chmod 600)');
+  createSecretFileOnce(
+    path,
+    () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    KEY_FILE,
+  );
+  const privateKey = readPrivateKey(path, 'owner');
   const signer = signerOf(privateKey);
   const pubPath = publicKeyPathFor(path);
   let current: string | undefined;
@@ -102,9 +94,7 @@ export function openFileSigner(path: string): CheckpointSigner {
  * @example const signer = openProvisionedSigner('/etc/paddock/audit/checkpoint-key.pem');
  */
 export function openProvisionedSigner(path: string): CheckpointSigner {
-  const signer = signerOf(
-    readPrivateKey(path, 0o007, 'unreadable by others (chmod 600, or 440 for a group)'),
-  );
+  const signer = signerOf(readPrivateKey(path, 'group'));
   let pem: string | undefined;
   try {
     pem = readFileSync(publicKeyPathFor(path), 'utf8');
@@ -119,26 +109,9 @@ export function openProvisionedSigner(path: string): CheckpointSigner {
   return signer;
 }
 
-/** The key at `path`, refused when its mode has any bit of `forbidden` (described by `rule`). */
-function readPrivateKey(path: string, forbidden: number, rule: string): KeyObject {
-  let text: string;
-  let mode: number;
-  try {
-    mode = statSync(path).mode & 0o777;
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new PaddockError(
-      'PDK_AUDIT_KEY',
-      `audit signing key ${path} could not be read: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  if ((mode & forbidden) !== 0) {
-    throw new PaddockError(
-      'PDK_AUDIT_KEY',
-      `audit signing key ${path} has mode ${mode.toString(8)}: it must be ${rule}`,
-    );
-  }
+/** The Ed25519 key at `path`, refused when anyone beyond `readers` can read it. */
+function readPrivateKey(path: string, readers: SecretReaders): KeyObject {
+  const text = readSecretFile(path, readers, KEY_FILE).toString('utf8');
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(text);
@@ -167,33 +140,4 @@ function signerOf(privateKey: KeyObject): CheckpointSigner {
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     sign: async (data) => sign(null, data, privateKey),
   };
-}
-
-function createKeyFileIfMissing(path: string): void {
-  if (existsSync(path)) return;
-  // Written under a temporary name, then linked into place: link fails when the name exists,
-  // so of two replicas starting together one key wins and nobody ever reads a half-written file.
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      const { privateKey } = generateKeyPairSync('ed25519');
-      writeSync(fd, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    chmodSync(temporary, 0o600);
-    linkSync(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new PaddockError(
-        'PDK_AUDIT_KEY',
-        `audit signing key ${path} could not be created: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  } finally {
-    rmSync(temporary, { force: true });
-  }
 }

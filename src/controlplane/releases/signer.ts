@@ -6,10 +6,9 @@ import {
   type KeyObject,
   sign,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Key } from '@tufjs/models';
 import { PaddockError } from '../../core/index.ts';
+import { createSecretFileOnce, readSecretFile } from '../../core/secret-file.ts';
 import { canonicalJson } from '../../policy/index.ts';
 
 // Who signs release metadata. The release repository only sees this interface, so a key held
@@ -54,12 +53,10 @@ export function keySigner(privateKey: KeyObject): Signer {
  * the pod's fsGroup (only that pod's containers); still refused when others can read it.
  */
 export function fileSigner(path: string, options: { readonly groupReadable?: boolean } = {}): Signer {
-  if (!existsSync(path)) throw new PaddockError('PDK_RELEASE_KEY', `signing key ${path} does not exist`);
-  if ((statSync(path).mode & (options.groupReadable ? 0o007 : 0o077)) !== 0)
-    throw new PaddockError('PDK_RELEASE_KEY', `signing key ${path} is readable by others: chmod 600 it`);
+  const bytes = readSecretFile(path, options.groupReadable ? 'group' : 'owner', KEY_FILE);
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(readFileSync(path));
+    privateKey = createPrivateKey(bytes);
   } catch (error) {
     throw new PaddockError('PDK_RELEASE_KEY', `signing key ${path} is not a PEM private key`, {
       cause: error,
@@ -70,13 +67,14 @@ export function fileSigner(path: string, options: { readonly groupReadable?: boo
   return keySigner(privateKey);
 }
 
+const KEY_FILE = { code: 'PDK_RELEASE_KEY', what: 'signing key' } as const;
+
 /** The signer of a key file, generating a new Ed25519 key (mode 0600, directory 0700) when there is none. */
 export function ensureFileSigner(path: string): Signer {
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
-  }
+  createSecretFileOnce(
+    path,
+    () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    KEY_FILE,
+  );
   return fileSigner(path);
 }

@@ -1,19 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PaddockError } from '../../core/errors.ts';
+import { createSecretFileOnce, readSecretFile } from '../../core/secret-file.ts';
 
 // The key that seals the IdP refresh tokens stored with the sessions (AES-256-GCM): a database
 // dump or backup never yields an IdP credential, and a sealed token is bound to its session's id
@@ -100,21 +88,7 @@ function decode(text: string, path: string): Buffer {
   return key;
 }
 
-function readKeyFile(path: string, forbiddenMode: number, modeHint: string): SessionKey {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (error) {
-    throw new PaddockError(
-      'PDK_AUTH_SESSION_KEY',
-      `session key ${path} is missing: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      { cause: error },
-    );
-  }
-  if ((mode & forbiddenMode) !== 0)
-    throw new PaddockError('PDK_AUTH_SESSION_KEY', `session key ${path} must be ${modeHint}`);
-  return new SessionKey(decode(readFileSync(path, 'utf8'), path));
-}
+const KEY_FILE = { code: 'PDK_AUTH_SESSION_KEY', what: 'session key' } as const;
 
 /**
  * `paddock up`: the key under `dataDir` (sessionKeyPath), generated on first start (mode 0600,
@@ -123,31 +97,8 @@ function readKeyFile(path: string, forbiddenMode: number, modeHint: string): Ses
  */
 export function openLocalSessionKey(dataDir: string): SessionKey {
   const path = sessionKeyPath(dataDir);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (!existsSync(path)) {
-    const temporary = `${path}.${process.pid}.tmp`;
-    try {
-      const fd = openSync(temporary, 'w', 0o600);
-      try {
-        writeSync(fd, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      chmodSync(temporary, 0o600);
-      linkSync(temporary, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new PaddockError(
-          'PDK_AUTH_SESSION_KEY',
-          `session key ${path} could not be created: ${(error as Error).message}`,
-          { cause: error },
-        );
-    } finally {
-      rmSync(temporary, { force: true });
-    }
-  }
-  return readKeyFile(path, 0o077, 'readable by its owner only (chmod 600)');
+  createSecretFileOnce(path, () => `${randomBytes(KEY_BYTES).toString('base64')}\n`, KEY_FILE);
+  return new SessionKey(decode(readSecretFile(path, 'owner', KEY_FILE).toString('utf8'), path));
 }
 
 /**
@@ -157,5 +108,5 @@ export function openLocalSessionKey(dataDir: string): SessionKey {
  * pod's fsGroup).
  */
 export function openProvisionedSessionKey(path: string): SessionKey {
-  return readKeyFile(path, 0o007, 'not readable by others (chmod 600, or 440 for a group)');
+  return new SessionKey(decode(readSecretFile(path, 'group', KEY_FILE).toString('utf8'), path));
 }

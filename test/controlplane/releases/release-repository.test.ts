@@ -179,7 +179,7 @@ describe('release repository', () => {
     chmodSync(keyFile, 0o644);
     assert.throws(() => fileSigner(keyFile), {
       code: 'PDK_RELEASE_KEY',
-      message: `signing key ${keyFile} is readable by others: chmod 600 it`,
+      message: `signing key ${keyFile} has mode 644: it must be readable by its owner only (chmod 600)`,
     });
     const rsa = join(temp.path, 'rsa.pem');
     writeFileSync(
