@@ -7,7 +7,8 @@
 //       HTTPS inside a tunnel: relayed (L4, SNI checked once) and inspected (TLS terminated
 //       and re-originated), while squid and tinyproxy only relay it
 //   (c) latency of sequential requests on one keep-alive connection: p50 and p99, and what
-//       each proxy adds to the direct figure
+//       each proxy adds to the direct figure; plain HTTP (the gateway inspecting) and HTTPS in
+//       a tunnel (every proxy relaying)
 // Every process (upstreams, gateway, peers, load generator) is separate, as in production.
 // Needs squid, tinyproxy and wrk (`apt-get install squid tinyproxy wrk`; bench-only).
 // Results: bench/results/proxy.json. PADDOCK_BENCH_PARTS=a (or b, c, a,c …) runs only those parts.
@@ -101,6 +102,7 @@ async function wrk(url: string, target?: string): Promise<number> {
 }
 
 const upstreamCa = join(work, 'upstream-ca.pem');
+const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
 const workspaceCa = join(work, 'workspace-ca.pem');
 const upstream = await startNode('upstream.ts', [upstreamCa]);
 const gateway = await startNode('gateway.ts', [JSON.stringify(upstream), upstreamCa, workspaceCa]);
@@ -174,7 +176,6 @@ try {
       ],
       higher,
     );
-    const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
     tls = await bestOf(
       [
         [
@@ -255,6 +256,24 @@ try {
           'paddock-l4',
           measure({ via: 'connect', proxyPort: gateway.httpProxy, target: local(upstream.http!) }),
         ],
+        // HTTPS in a tunnel: the gateway relays it (L4), as squid and tinyproxy relay theirs.
+        [
+          'direct-tls',
+          measure({
+            via: 'direct',
+            target: local(upstream.https!),
+            tls: tlsJob('bench.upstream.test', upstreamCa),
+          }),
+        ],
+        [
+          'paddock-l4-tls',
+          measure({
+            via: 'connect',
+            proxyPort: gateway.httpProxy,
+            target: { host: 'l4.bench.test', port: upstream.https },
+            tls: tlsJob('l4.bench.test', upstreamCa),
+          }),
+        ],
         ...peers.flatMap((peer) => [
           [peer.name, measure({ via: 'absolute', proxyPort: peer.port, target: local(upstream.http!) })] as [
             string,
@@ -264,13 +283,24 @@ try {
             `${peer.name}-l4`,
             measure({ via: 'connect', proxyPort: peer.port, target: local(upstream.http!) }),
           ] as [string, () => Promise<Latency>],
+          [
+            `${peer.name}-l4-tls`,
+            measure({
+              via: 'connect',
+              proxyPort: peer.port,
+              target: local(upstream.https!),
+              tls: tlsJob('bench.upstream.test', upstreamCa),
+            }),
+          ] as [string, () => Promise<Latency>],
         ]),
       ],
       (a, b) => a.p50Us + a.p99Us < b.p50Us + b.p99Us,
     );
     for (const [name, value] of Object.entries(latency)) {
-      value.addedP50Us = value.p50Us - latency.direct!.p50Us;
-      value.addedP99Us = value.p99Us - latency.direct!.p99Us;
+      // Each against the direct figure of its own protocol (TLS costs the same on every path).
+      const base = name.endsWith('-tls') ? latency['direct-tls']! : latency.direct!;
+      value.addedP50Us = value.p50Us - base.p50Us;
+      value.addedP99Us = value.p99Us - base.p99Us;
       process.stdout.write(
         `  ${name.padEnd(14)} p50 ${value.p50Us} µs (+${value.addedP50Us})  p99 ${value.p99Us} µs (+${value.addedP99Us})\n`,
       );
@@ -284,7 +314,9 @@ try {
     addedLatencyAtMostSquid:
       latency &&
       latency['paddock-l7']!.addedP50Us! <= latency.squid!.addedP50Us! &&
-      latency['paddock-l7']!.addedP99Us! <= latency.squid!.addedP99Us!,
+      latency['paddock-l7']!.addedP99Us! <= latency.squid!.addedP99Us! &&
+      latency['paddock-l4-tls']!.addedP50Us! <= latency['squid-l4-tls']!.addedP50Us! &&
+      latency['paddock-l4-tls']!.addedP99Us! <= latency['squid-l4-tls']!.addedP99Us!,
   };
   process.stdout.write(`targets: ${JSON.stringify(targets)}\n`);
   mkdirSync(RESULTS, { recursive: true });
