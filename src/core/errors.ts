@@ -855,6 +855,18 @@ export const ERRORS = {
     status: 503,
     expose: true,
   },
+  PDK_RELEASE_CONFLICT: {
+    message: 'the release files in the store changed while the command ran',
+    fix: "Another writer (the reconciler's leader releasing or refreshing a timestamp, or another operator) changed the channel's release files between this command reading and writing them. Nothing was written: run the command again (`paddock policy status --database-url URL` shows the current state).",
+    status: 409,
+    expose: true,
+  },
+  PDK_RELEASE_UNTRUSTED_SIGNER: {
+    message: "a signing key is not one of the channel's signers",
+    fix: "The channel's current root does not list the key given with --sign-with, so its signature would not count; nothing was signed or written. Use a key the channel's root trusts (the keys the channel was first made with, or the ones a root rotation added).",
+    status: 403,
+    expose: true,
+  },
 
   // GitOps reconciler (`paddock plan`, `paddock apply`) and what-if replay
   PDK_RECONCILE_SOURCE: {

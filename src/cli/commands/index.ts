@@ -117,7 +117,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'policy status',
     summary: "show each channel's release and each workspace's applied bundle, flagging drift",
-    usage: '[--data-dir DIR] [--json]',
+    usage: '[--data-dir DIR | --database-url URL] [--json]',
     load: async () => (await import('./policy-status.ts')).policyStatusCommand,
   },
   {
@@ -129,13 +129,15 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'policy promote',
     summary: "promote a channel's release to the next channel (same bundle hashes, re-signed)",
-    usage: '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR] [--json]',
+    usage:
+      '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
     load: async () => (await import('./policy-status.ts')).policyPromoteCommand,
   },
   {
     name: 'policy cosign',
     summary: 'add a signature to a release waiting for more signers, and publish it at the threshold',
-    usage: '[--channel NAME] --sign-with FILE… [--data-dir DIR] [--json]',
+    usage:
+      '[--channel NAME] --sign-with FILE… [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
     load: async () => (await import('./policy-status.ts')).policyCosignCommand,
   },
   {

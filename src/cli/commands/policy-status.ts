@@ -1,4 +1,11 @@
 import { resolve } from 'node:path';
+import pg from 'pg';
+import {
+  ClusterBus,
+  DEFAULT_RELEASE_KEYS_DIR,
+  editStoreReleases,
+  readStoreReleases,
+} from '../../controlplane/cluster/index.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
 import {
@@ -18,10 +25,88 @@ import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../co
 import { writeJson } from '../output.ts';
 
 // `paddock policy status | release | promote | cosign`: the release repository under the
-// control plane's data directory (DATA_DIR/releases), as docs/releases.md describes it.
+// control plane's data directory (DATA_DIR/releases), as docs/releases.md describes it; status,
+// promote and cosign also work on a cluster's store (--database-url, cluster/store-releases.ts).
 
 const DATA_DIR_OPTION = { 'data-dir': { type: 'string' } } as const;
 const DATA_DIR_HELP = `      --data-dir DIR     the control plane's data directory (default: $${ENV.dataDir}, else ./.paddock)`;
+const STORE_OPTIONS = { ...DATA_DIR_OPTION, 'database-url': { type: 'string' } } as const;
+const STORE_HELP = `${DATA_DIR_HELP}
+      --database-url URL a cluster's store instead (paddock serve): postgres://… (default:
+                         $${ENV.databaseUrl} when --data-dir is not given); not with --data-dir`;
+const RELEASE_KEYS_OPTION = { 'release-keys': { type: 'string' } } as const;
+const RELEASE_KEYS_HELP = `      --release-keys DIR with --database-url: the directory holding CHANNEL.online.pem, the key
+                         that signs snapshot and timestamp (default: ${DEFAULT_RELEASE_KEYS_DIR},
+                         where paddock serve mounts the Secret)`;
+
+/** The cluster store's URL when the command works on one (--database-url, else the environment), else undefined. */
+function databaseUrl(ctx: CommandContext): string | undefined {
+  const dataDir = ctx.values['data-dir'] as string | undefined;
+  const flag = ctx.values['database-url'] as string | undefined;
+  if (dataDir !== undefined && flag !== undefined)
+    throw new PaddockError(
+      'PDK_CLI_USAGE',
+      "--data-dir and --database-url exclude each other: give a data directory (paddock up) or a cluster's store (paddock serve)",
+    );
+  const url = dataDir === undefined ? (flag ?? ctx.env[ENV.databaseUrl]) : undefined;
+  if (url === undefined || url === '') {
+    if (ctx.values['release-keys'] !== undefined)
+      throw new PaddockError('PDK_CLI_USAGE', '--release-keys is only for a cluster store (--database-url)');
+    return undefined;
+  }
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new PaddockError(
+      'PDK_CLI_USAGE',
+      `--database-url must be a postgres:// URL (the store paddock serve uses), not ${url.split(':')[0]}:`,
+    );
+  return url;
+}
+
+/** Runs `work` with a pool on the cluster's store, closed after. */
+async function withStorePool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'paddock-policy' });
+  pool.on('error', () => undefined);
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * Runs a promote or cosign on the cluster's store as `signers` (the operator's key files, given
+ * with --sign-with: a cluster has no default key files to sign with).
+ */
+async function onStore(
+  ctx: CommandContext,
+  url: string,
+  channel: string,
+  operation: (repository: ReleaseRepository, signers: Signer[]) => Promise<ReleaseOutcome>,
+): Promise<ReleaseOutcome> {
+  const files = (ctx.values['sign-with'] as string[] | undefined) ?? [];
+  if (files.length === 0)
+    throw new PaddockError(
+      'PDK_CLI_USAGE',
+      "with --database-url, --sign-with FILE is required (the signer's key: a cluster has no default key files)",
+    );
+  // Group-readable as the kubelet mounts a Secret (`kubectl exec` into a replica); never world-readable.
+  const signers = files.map((file) => fileSigner(resolve(ctx.cwd, file), { groupReadable: true }));
+  const onlineKeysDir = resolve(
+    ctx.cwd,
+    (ctx.values['release-keys'] as string | undefined) ?? DEFAULT_RELEASE_KEYS_DIR,
+  );
+  return withStorePool(url, async (pool) => {
+    const bus = new ClusterBus({ url });
+    try {
+      return await editStoreReleases({ pool, bus, onlineKeysDir, channel, signers }, (repository) =>
+        operation(repository, signers),
+      );
+    } finally {
+      await bus.close();
+    }
+  });
+}
+
 const SIGN_HELP = `      --sign-with FILE   an Ed25519 signing key (PEM, mode 0600); repeat for several signers.
                          Default: the channel's own key files under DATA_DIR/releases/keys/CHANNEL`;
 
@@ -64,14 +149,15 @@ release: in-sync, behind (an older release is applied: the workspace is disconne
 newest release failed verification there, see its error), deny-all (no valid bundle: the
 workspace denies everything) or unknown.
 
-Reads DATA_DIR/releases; it changes nothing.
+Reads DATA_DIR/releases, or with --database-url a cluster's store (its channels only: each
+replica keeps the attestations of the supervisors connected to it); it changes nothing.
 
 --json prints {"channels": [ChannelStatus], "workspaces": [WorkspacePolicyStatus]}.
 
 Exit codes: 0 every workspace in sync, 1 some workspace drifts, 2 usage error.
 
 Options:
-${DATA_DIR_HELP}
+${STORE_HELP}
 ${JSON_HELP}
 `;
 
@@ -79,12 +165,24 @@ ${JSON_HELP}
 export const policyStatusCommand: Command = {
   name: 'policy status',
   summary: "show each channel's release and each workspace's applied bundle, flagging drift",
-  usage: '[--data-dir DIR] [--json]',
+  usage: '[--data-dir DIR | --database-url URL] [--json]',
   help: STATUS_HELP,
-  options: { ...JSON_OPTION, ...DATA_DIR_OPTION },
+  options: { ...JSON_OPTION, ...STORE_OPTIONS },
   async run(ctx) {
     if (ctx.positionals.length > 0)
       throw new PaddockError('PDK_CLI_USAGE', 'paddock policy status takes no positional arguments');
+    const url = databaseUrl(ctx);
+    if (url) {
+      const channels = await withStorePool(url, (pool) =>
+        readStoreReleases(pool, (repository) => repository.channels()),
+      );
+      if (ctx.values['json']) writeJson(ctx.stdout, { channels, workspaces: [] });
+      else {
+        renderStatus(ctx, channels, []);
+        ctx.stdout.write("(each replica keeps its supervisors' attestations: drift is not in the store)\n");
+      }
+      return 0;
+    }
     const dir = releasesDir(ctx);
     const repository = readReleaseRepository(dir);
     const channels = repository.channels();
@@ -189,6 +287,10 @@ signers (no bundle is rebuilt). --blueprint limits it to some blueprints. When -
 more signatures than given (stable with a threshold of 2), the promotion waits for
 \`paddock policy cosign\`.
 
+With --database-url it works on a cluster's store: the result is verified, then written in one
+transaction only if nobody wrote in between (else PDK_RELEASE_CONFLICT: run it again), and every
+replica is told. --sign-with is required there.
+
 Exit codes: 0 promoted or pending, 1 nothing to promote or signing failed, 2 usage error.
 
 Options:
@@ -196,7 +298,8 @@ Options:
       --to NAME          the channel to promote to (default stable)
       --blueprint NAME   promote only this blueprint's bundle (repeatable)
 ${SIGN_HELP}
-${DATA_DIR_HELP}
+${STORE_HELP}
+${RELEASE_KEYS_HELP}
 ${JSON_HELP}
 `;
 
@@ -204,11 +307,13 @@ ${JSON_HELP}
 export const policyPromoteCommand: Command = {
   name: 'policy promote',
   summary: "promote a channel's release to the next channel (same bundle hashes, re-signed)",
-  usage: '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR] [--json]',
+  usage:
+    '[--from NAME] [--to NAME] [--blueprint NAME]… [--sign-with FILE]… [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
   help: PROMOTE_HELP,
   options: {
     ...JSON_OPTION,
-    ...DATA_DIR_OPTION,
+    ...STORE_OPTIONS,
+    ...RELEASE_KEYS_OPTION,
     from: { type: 'string' },
     to: { type: 'string' },
     blueprint: { type: 'string', multiple: true },
@@ -217,10 +322,18 @@ export const policyPromoteCommand: Command = {
   async run(ctx) {
     if (ctx.positionals.length > 0)
       throw new PaddockError('PDK_CLI_USAGE', 'paddock policy promote takes no positional arguments');
-    const repository = readReleaseRepository(releasesDir(ctx));
     const from = (ctx.values['from'] as string | undefined) ?? 'canary';
     const to = (ctx.values['to'] as string | undefined) ?? 'stable';
     const names = ctx.values['blueprint'] as string[] | undefined;
+    const url = databaseUrl(ctx);
+    if (url)
+      return printOutcome(
+        ctx,
+        await onStore(ctx, url, to, (repository, signers) =>
+          repository.promote({ from, to, signers, ...(names ? { names } : {}) }),
+        ),
+      );
+    const repository = readReleaseRepository(releasesDir(ctx));
     const outcome = await repository.promote({
       from,
       to,
@@ -233,14 +346,16 @@ export const policyPromoteCommand: Command = {
 
 const COSIGN_HELP = `Adds signatures to --channel's release that waits for more signers (a release or
 promotion made with fewer signers than the channel's threshold), and publishes it once the
-threshold is met. A signature by a key the channel does not list is not counted.
+threshold is met. A signature by a key the channel does not list is not counted (on a
+cluster's store, --database-url, it is refused with nothing written).
 
 Exit codes: 0 signed, 1 nothing pending or signing failed, 2 usage error.
 
 Options:
       --channel NAME     the channel (default stable)
 ${SIGN_HELP}
-${DATA_DIR_HELP}
+${STORE_HELP}
+${RELEASE_KEYS_HELP}
 ${JSON_HELP}
 `;
 
@@ -248,11 +363,13 @@ ${JSON_HELP}
 export const policyCosignCommand: Command = {
   name: 'policy cosign',
   summary: 'add a signature to a release waiting for more signers, and publish it at the threshold',
-  usage: '[--channel NAME] --sign-with FILE… [--data-dir DIR] [--json]',
+  usage:
+    '[--channel NAME] --sign-with FILE… [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
   help: COSIGN_HELP,
   options: {
     ...JSON_OPTION,
-    ...DATA_DIR_OPTION,
+    ...STORE_OPTIONS,
+    ...RELEASE_KEYS_OPTION,
     channel: { type: 'string' },
     'sign-with': { type: 'string', multiple: true },
   },
@@ -265,8 +382,14 @@ export const policyCosignCommand: Command = {
         'PDK_CLI_USAGE',
         "paddock policy cosign needs --sign-with FILE (the co-signer's key)",
       );
-    const repository = readReleaseRepository(releasesDir(ctx));
     const channel = (ctx.values['channel'] as string | undefined) ?? 'stable';
+    const url = databaseUrl(ctx);
+    if (url)
+      return printOutcome(
+        ctx,
+        await onStore(ctx, url, channel, (repository, signers) => repository.cosign({ channel, signers })),
+      );
+    const repository = readReleaseRepository(releasesDir(ctx));
     const outcome = await repository.cosign({
       channel,
       signers: files.map((file) => fileSigner(resolve(ctx.cwd, file))),

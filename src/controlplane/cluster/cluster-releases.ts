@@ -149,8 +149,8 @@ export async function openClusterReleases(options: ClusterReleasesOptions): Prom
       store: options.store,
       releases: follows,
       signer: (channel) => keys.signers(channel)[0],
-      cosign: () =>
-        'co-signing a release in the store is not supported yet (docs/releases.md): give the channel a threshold of 1',
+      cosign: (channel) =>
+        `paddock policy cosign --channel ${channel} --sign-with ${join(keys.dir, `${channel}.signer-2.pem`)} --database-url "$PADDOCK_DATABASE_URL" --release-keys ${keys.dir}`,
     });
   let leaderTerm: () => number | undefined = () => undefined;
   let notify: (channel: string, version: number) => void = () => undefined;
@@ -177,7 +177,15 @@ export async function openClusterReleases(options: ClusterReleasesOptions): Prom
           'PDK_CLUSTER_NOT_LEADER',
           `election ${options.election}: this replica does not lead; the release was not written`,
         );
-      await runFenced(options.pool, options.election, term, (tx) => writeReleaseFiles(tx, change, now()));
+      // Fenced by the term, and checked against the rows this copy started from: an operator's
+      // promotion or co-signature of the same channel stored meanwhile is not overwritten.
+      const expected = {
+        channels: [...touched],
+        metadata: new Map([...mirror.synced].filter(([key]) => touched.has(key.slice(0, key.indexOf('/'))))),
+      };
+      await runFenced(options.pool, options.election, term, (tx) =>
+        writeReleaseFiles(tx, change, now(), expected),
+      );
     } catch (error) {
       // What was written locally is not the record: go back to what the store holds.
       mirror.invalidate();

@@ -19,21 +19,31 @@ export async function runFenced<T>(
   term: number,
   work: (tx: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
+  return runInTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ term: string }>(
+      'SELECT term FROM paddock_leader_terms WHERE election = $1 FOR SHARE',
+      [election],
+    );
+    const current = rows[0] === undefined ? undefined : Number(rows[0].term);
+    if (current !== term)
+      throw new PaddockError(
+        'PDK_CLUSTER_NOT_LEADER',
+        `election ${election}: term ${term} is not current (current ${current ?? 'none'}); the write was not done`,
+      );
+    return work(client);
+  });
+}
+
+/** Runs `work` in one transaction on a pooled connection: committed if it resolves, rolled back if it throws. */
+export async function runInTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
     await client.query('BEGIN');
     try {
-      const { rows } = await client.query<{ term: string }>(
-        'SELECT term FROM paddock_leader_terms WHERE election = $1 FOR SHARE',
-        [election],
-      );
-      const current = rows[0] === undefined ? undefined : Number(rows[0].term);
-      if (current !== term)
-        throw new PaddockError(
-          'PDK_CLUSTER_NOT_LEADER',
-          `election ${election}: term ${term} is not current (current ${current ?? 'none'}); the write was not done`,
-        );
       const result = await work(client);
       await client.query('COMMIT');
       return result;

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { PaddockError } from '../../core/errors.ts';
 
 // The release repository's files in the shared store (migration 0005-policy-releases): each
 // channel's TUF metadata by path, and the bundles by the SHA-256 of their bytes. Plain reads and
@@ -26,6 +28,14 @@ export interface ReleaseFilesChange {
   readonly put: ReadonlyMap<MetadataKey, { readonly sha256: string; readonly content: Uint8Array }>;
   readonly remove: readonly MetadataKey[];
   readonly blobs: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The channels the store holds metadata for (those with a first root), sorted. */
+export async function readReleaseChannels(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ channel: string }>(
+    "SELECT DISTINCT channel FROM release_metadata WHERE path = 'root/1.json' ORDER BY channel",
+  );
+  return rows.map((row) => row.channel);
 }
 
 /** The index of the channels' files (contents are read separately, only those that changed). */
@@ -72,12 +82,47 @@ export async function readBlobs(db: Queryable, hashes: readonly string[]): Promi
   return new Map(rows.map((row) => [row.sha256, new Uint8Array(row.content)]));
 }
 
-/** Writes a change (call inside the leader's fenced transaction: a release is all of it or none). */
+/**
+ * What a writer that is not the leader read before changing it: every metadata file of
+ * `channels` by hash. The write happens only if the store still holds exactly these rows.
+ */
+export interface ExpectedReleaseFiles {
+  readonly channels: readonly string[];
+  readonly metadata: ReadonlyMap<MetadataKey, string>;
+}
+
+// Every write takes this transaction-level lock first, so writers (the leader's fenced release,
+// `paddock policy cosign` against the store) go one at a time and an `expected` check sees the
+// last committed write.
+const WRITE_LOCK_KEY = createHash('sha256')
+  .update('paddock-release-files')
+  .digest()
+  .readBigInt64BE(0)
+  .toString();
+
+/**
+ * Writes a change (call inside a transaction: a release is all of it or none; the leader's is
+ * fenced by its term). With `expected`, PDK_RELEASE_CONFLICT (nothing written) unless those
+ * channels' rows are still the ones read: optimistic concurrency for a writer without a term.
+ */
 export async function writeReleaseFiles(
   tx: Queryable,
   change: ReleaseFilesChange,
   now: number,
+  expected?: ExpectedReleaseFiles,
 ): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
+  if (expected) {
+    const { metadata } = await readReleaseIndex(tx, expected.channels);
+    const changed = [...new Set([...metadata.keys(), ...expected.metadata.keys()])]
+      .filter((key) => metadata.get(key) !== expected.metadata.get(key))
+      .sort();
+    if (changed.length > 0)
+      throw new PaddockError(
+        'PDK_RELEASE_CONFLICT',
+        `the release files in the store changed since they were read (${changed.join(', ')}): nothing was written; run it again on what the store holds now`,
+      );
+  }
   for (const [sha256, content] of change.blobs)
     await tx.query(
       'INSERT INTO release_blobs (sha256, content, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING',

@@ -78,6 +78,11 @@ export class ReleaseMirror {
     return [...this.#refusedRoots];
   }
 
+  /** Each metadata file as of the last pull or accepted change, by hash: what a write back expects. */
+  get synced(): ReadonlyMap<MetadataKey, string> {
+    return new Map(this.#known);
+  }
+
   /** Makes the local files what the store holds; returns the channels whose files changed. */
   async pull(): Promise<Set<string>> {
     const { pool, channels } = this.#options;

@@ -155,10 +155,14 @@ const SERVED = [
 const SERVED_TARGET = /^targets\/([0-9a-f]{64})\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.json)$/;
 
 /**
- * Opens an existing release repository read-only, with the channels found on disk (their
- * thresholds read from their current roots). Nothing is created.
+ * Opens an existing release repository with the channels found on disk (their thresholds read
+ * from their current roots). No channel is created. `onlineSigner`: the online keys, when they
+ * are not the repository's own key files (a copy of a cluster's store signs with the mounted ones).
  */
-export function readReleaseRepository(dir: string): ReleaseRepository {
+export function readReleaseRepository(
+  dir: string,
+  options: Pick<ReleaseRepositoryOptions, 'onlineSigner'> = {},
+): ReleaseRepository {
   const channelsDir = join(dir, 'channels');
   const names = existsSync(channelsDir) ? readdirSync(channelsDir).sort() : [];
   const channels = names
@@ -171,7 +175,7 @@ export function readReleaseRepository(dir: string): ReleaseRepository {
       const root = readMetadata<Root>(MetadataKind.Root, readFileSync(join(rootDir, `${latest}.json`)));
       return { name, threshold: root.signed.roles[MetadataKind.Targets]?.threshold ?? 1 };
     });
-  return new ReleaseRepository({ dir, channels, initialize: false });
+  return new ReleaseRepository({ dir, channels, initialize: false, ...options });
 }
 
 /** Opens (and initialises missing channels of) the release repository. */
