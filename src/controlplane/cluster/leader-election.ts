@@ -121,7 +121,15 @@ export class LeaderElection {
     if (this.#busy || this.#stopped) return;
     this.#busy = true;
     try {
-      if (!this.#client) this.#client = await this.#connect();
+      if (!this.#client) {
+        const fresh = await this.#connect();
+        // Stopped while connecting: this session must not live on (it could take the lock).
+        if (this.#stopped) {
+          await fresh.end().catch(() => undefined);
+          return;
+        }
+        this.#client = fresh;
+      }
       const client = this.#client;
       if (this.#term !== undefined) {
         await client.query('SELECT 1'); // the session is alive, so the lock is still ours
