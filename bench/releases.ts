@@ -27,6 +27,7 @@ const { controlPlaneMessage, decodeMessage, encodeMessage, supervisorMessage } =
 const { ChannelFetcher, channelBundleUpdates, fetchTarget, parseMetadata, PolicyHolder, refreshChannel } =
   await import('../src/supervisor/policy/index.ts');
 const { parseReleaseBundle } = await import('../src/policy/index.ts');
+const { openStore, sqliteStoreUrl } = await import('../src/controlplane/store/open-store.ts');
 const { MetadataKind } = await import('@tufjs/models');
 const { commitAll, exampleRepository, releaseRepository, tempDir } = await import(
   '../test/support/releases.ts'
@@ -75,9 +76,10 @@ try {
   const second = await compileCommit({ repoDir: source.dir, commit: secondCommit });
   const compileMs = performance.now() - compileStart;
 
-  // Attestations: which release each workspace has applied, watched as they arrive.
-  const attestDir = join(temp.path, 'attestations');
-  const base = createReleaseEndpoint({ repository, dir: attestDir });
+  // Attestations: which release each workspace has applied, watched as they arrive; stored as
+  // paddock up stores them (its SQLite store).
+  const store = await openStore({ url: sqliteStoreUrl(temp.path) });
+  const base = createReleaseEndpoint({ repository, attestations: store });
   const appliedAt = new Map<string, number>();
   let wantedRelease = 1;
   let onAllApplied: (() => void) | undefined;
@@ -85,7 +87,7 @@ try {
     serve: (message) => base.serve(message),
     workspaces: () => base.workspaces(),
     attest(workspaceId, attestation) {
-      base.attest(workspaceId, attestation);
+      const stored = base.attest(workspaceId, attestation);
       if (
         attestation.state === 'applied' &&
         attestation.release === wantedRelease &&
@@ -94,6 +96,7 @@ try {
         appliedAt.set(workspaceId, performance.now());
         if (appliedAt.size === SUPERVISORS) onAllApplied?.();
       }
+      return stored;
     },
   };
 
@@ -222,6 +225,7 @@ try {
   };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'releases.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await store.close();
   process.stdout.write(
     [
       `release to ${SUPERVISORS} supervisors (in-process channels, full TUF verification + apply each)`,

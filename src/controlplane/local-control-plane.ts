@@ -273,7 +273,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     });
     undo.push(() => server.close());
 
-    const releases = await openLocalReleases({ dataDir, state: options.state });
+    const releases = await openLocalReleases({ dataDir, state: options.state, store });
     const workspaces = await wireWorkspaces({
       server,
       store,

@@ -11,6 +11,7 @@ import {
   watchAndApply,
 } from './reconciler/index.ts';
 import {
+  type AttestationStore,
   type ChannelSettings,
   type CompiledRelease,
   compileRepository,
@@ -32,7 +33,7 @@ import type { WorkspaceLifecycle } from './workspaces/index.ts';
 // the bundle it would compile itself. The reconciler releases every new commit to that first
 // channel; later channels (stable) move only by `paddock policy promote` and `cosign`.
 //
-//   const releases = await openLocalReleases({ dataDir, state });
+//   const releases = await openLocalReleases({ dataDir, state, store });
 //   ... ChannelServer.start({ releases: releases.endpoint, ... })
 //   const service = releases.startService((channel, version) => channel.notifyRelease(channel, version));
 //   const reconciler = startLocalReconciler({ store, audit, lifecycle, releases, configDir, ... });
@@ -73,16 +74,18 @@ export interface LocalReleases {
 export async function openLocalReleases(options: {
   readonly dataDir: string;
   readonly state: DesiredState;
+  /** Where supervisors' attestations are kept (release_attestations). */
+  readonly store: AttestationStore;
 }): Promise<LocalReleases> {
   const dir = join(resolve(options.dataDir), 'releases');
   const channels = options.state.platform?.value.spec.releases.channels ?? DEFAULT_CHANNELS;
   const repository = openReleaseRepository({ dir, channels });
   await repository.ready();
-  return releasesOver({ repository, dir, channels });
+  return releasesOver({ repository, dir, channels, store: options.store });
 }
 
 /**
- * The releases of an open repository at `dir`: its endpoint (attestations under dir/attestations),
+ * The releases of an open repository at `dir`: its endpoint (attestations in the store),
  * trust anchors (dir/anchors) and each workspace's channel. `paddock serve` uses it too, over its
  * replica's copy of the store's repository (cluster/cluster-releases.ts).
  */
@@ -90,9 +93,10 @@ export function releasesOver(options: {
   readonly repository: ReleaseRepository;
   readonly dir: string;
   readonly channels: readonly ChannelSettings[];
+  readonly store: AttestationStore;
 }): LocalReleases {
   const { repository, dir, channels } = options;
-  const endpoint = createReleaseEndpoint({ repository, dir: join(dir, 'attestations') });
+  const endpoint = createReleaseEndpoint({ repository, attestations: options.store });
   const releaseChannel = (channels[0] as ChannelSettings).name;
   const rootFileFor = (channel: string) => {
     const root = repository.trustedRoot(channel);

@@ -60,7 +60,8 @@ describe('paddock up: signed releases and the reconciler (real supervisor, real 
     rmSync(root, { recursive: true, force: true });
   });
 
-  const attestation = () => plane.releases.endpoint.workspaces().find((status) => status.workspaceId === WS);
+  const attestation = async () =>
+    (await plane.releases.endpoint.workspaces()).find((status) => status.workspaceId === WS);
 
   /** A terminal of alice's workspace, and a way to run one command and read what it printed. */
   async function shell(attachId: string) {
@@ -95,8 +96,8 @@ describe('paddock up: signed releases and the reconciler (real supervisor, real 
     const target = canary.targets.find((entry) => entry.name === 'coding-agent');
     assert.ok(target, 'coding-agent (alice’s blueprint) is released');
     assert.match(target.commit, /^sha256:[0-9a-f]{64}$/, 'a plain directory is released as its content hash');
-    const status = (await waitFor('ws-alice attests the release', () => {
-      const current = attestation();
+    const status = (await waitFor('ws-alice attests the release', async () => {
+      const current = await attestation();
       return current?.drift === 'in-sync' ? current : undefined;
     })) as WorkspacePolicyStatus;
     assert.equal(status.attestation.state, 'applied');
@@ -148,8 +149,8 @@ when { context.program == "git" && context.args.contains("log") };
 `,
     );
     const changedAt = Date.now();
-    const applied = (await waitFor('ws-alice applies the new release', () => {
-      const current = attestation();
+    const applied = (await waitFor('ws-alice applies the new release', async () => {
+      const current = await attestation();
       return current?.attestation.release === 2 && current.drift === 'in-sync' ? current : undefined;
     })) as WorkspacePolicyStatus;
     const seconds = (Date.now() - changedAt) / 1000;
@@ -181,8 +182,8 @@ when { context.program == "git" && context.args.contains("log") };
     await new Promise((done) => setTimeout(done, 2_000)); // several reconcile rounds (300 ms each)
     const after = plane.releases.repository.status('canary');
     assert.equal(after.targetsVersion, before.targetsVersion, 'nothing released');
-    assert.equal(attestation()?.attestation.release, before.targetsVersion);
-    assert.equal(attestation()?.drift, 'in-sync');
+    assert.equal((await attestation())?.attestation.release, before.targetsVersion);
+    assert.equal((await attestation())?.drift, 'in-sync');
     const { terminal, run } = await shell('gitops-invalid');
     assert.match(
       await run('/etc/paddock-try git log --oneline'),
@@ -194,8 +195,8 @@ when { context.program == "git" && context.args.contains("log") };
     // Fixed, and the policy removed: the next save is released and applied; the command is allowed again.
     rmSync(join(configDir, 'policies', 'broken.cedar'));
     rmSync(join(configDir, 'policies', 'no-history-browsing.cedar'));
-    await waitFor('ws-alice applies the release after the fix', () => {
-      const current = attestation();
+    await waitFor('ws-alice applies the release after the fix', async () => {
+      const current = await attestation();
       return current && current.attestation.release > before.targetsVersion && current.drift === 'in-sync'
         ? current
         : undefined;
@@ -289,8 +290,8 @@ describe('paddock up: a workspace following a channel that needs two signers', (
       readFileSync(config.releases?.rootFile as string),
       Buffer.from(plane.releases.repository.trustedRoot('stable')),
     );
-    const status = await waitFor('ws-alice attests the stable release', () => {
-      const current = plane.releases.endpoint.workspaces().find((each) => each.workspaceId === WS);
+    const status = await waitFor('ws-alice attests the stable release', async () => {
+      const current = (await plane.releases.endpoint.workspaces()).find((each) => each.workspaceId === WS);
       return current?.drift === 'in-sync' ? current : undefined;
     });
     assert.equal(status.attestation.channel, 'stable');

@@ -40,7 +40,7 @@ describe('openStore', () => {
     const url = sqliteStoreUrl(join(dir, 'data'));
     assert.equal(url, `sqlite:${join(dir, 'data', 'controlplane.db')}`);
     const store = await openStore({ url });
-    assert.deepEqual([store.dialect, store.schemaVersion], ['sqlite', 7]);
+    assert.deepEqual([store.dialect, store.schemaVersion], ['sqlite', 8]);
     await store.close();
     assert.equal(statSync(join(dir, 'data', 'controlplane.db')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700);

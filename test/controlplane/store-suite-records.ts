@@ -226,5 +226,52 @@ export function describeStoreRecords(ctx: StoreContext): void {
     });
   });
 
+  describe('release attestations', () => {
+    const applied = {
+      channel: 'canary',
+      blueprint: 'code-review',
+      state: 'applied' as const,
+      bundle: { id: 'code-review:0123456789abcdef', version: '1.3.0', hash: 'a'.repeat(64) },
+      release: 1,
+      commit: 'c'.repeat(40),
+    };
+
+    it("keep each workspace's latest attestation, seen by every replica", async () => {
+      await ctx.store.saveReleaseAttestation('ws-b', {
+        ...applied,
+        state: 'deny-all',
+        bundle: null,
+        release: 0,
+      });
+      await ctx.store.saveReleaseAttestation('ws-a', applied);
+      ctx.clock.t += 5_000;
+      const replica = await ctx.replica();
+      await replica.saveReleaseAttestation('ws-b', { ...applied, release: 2 });
+      assert.deepEqual(await ctx.store.releaseAttestations(), [
+        { workspaceId: 'ws-a', receivedAt: '2025-01-01T00:00:00.000Z', attestation: applied },
+        {
+          workspaceId: 'ws-b',
+          receivedAt: '2025-01-01T00:00:05.000Z',
+          attestation: { ...applied, release: 2 },
+        },
+      ]);
+    });
+
+    it('refuse an attestation outside the channel protocol, and skip a row edited into one', async () => {
+      await assert.rejects(
+        ctx.store.saveReleaseAttestation('ws-a', { ...applied, workspaceId: 'ws-b' } as never),
+      );
+      await ctx.store.saveReleaseAttestation('ws-a', applied);
+      await ctx.backend.sql(
+        ctx.url,
+        `INSERT INTO release_attestations (workspace_id, channel, attestation, received_at) VALUES ('ws-x', 'canary', '{"state":"applied"}', 0)`,
+      );
+      assert.deepEqual(
+        (await ctx.store.releaseAttestations()).map((record) => record.workspaceId),
+        ['ws-a'],
+      );
+    });
+  });
+
   describeStoreReviews(ctx);
 }

@@ -31,7 +31,7 @@ export interface StoreContext {
 
 const START = Date.UTC(2025, 0, 1);
 /** The schema version the shipped migrations reach. */
-const LATEST = 7;
+const LATEST = 8;
 
 export function describeStore(name: string, backend: StoreBackend): void {
   describe(`store (${name})`, () => {
@@ -79,6 +79,7 @@ export function describeStore(name: string, backend: StoreBackend): void {
             [5, '0005-policy-releases.sql'],
             [6, '0006-shared-sessions.sql'],
             [7, '0007-audit-sink-cursor.sql'],
+            [8, '0008-release-attestations.sql'],
           ],
         );
         for (const row of rows) assert.match(String(row['checksum']), /^[0-9a-f]{64}$/);
@@ -116,13 +117,13 @@ export function describeStore(name: string, backend: StoreBackend): void {
         await ctx.store.close();
         await ctx.backend.sql(
           ctx.url,
-          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (8, '0008-future.sql', 'x', 0)",
+          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9, '0009-future.sql', 'x', 0)",
         );
         await assert.rejects(openStore({ url: ctx.url, clock: ctx.clock }), {
           code: 'PDK_STORE_MIGRATION',
           message:
-            'the database schema is at version 8 (0008-future.sql), newer than this Paddock (latest migration ' +
-            '0007-audit-sink-cursor.sql): run the Paddock release that migrated it, or restore a backup taken before',
+            'the database schema is at version 9 (0009-future.sql), newer than this Paddock (latest migration ' +
+            '0008-release-attestations.sql): run the Paddock release that migrated it, or restore a backup taken before',
         });
       });
     });

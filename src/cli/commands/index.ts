@@ -141,6 +141,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./policy-status.ts')).policyCosignCommand,
   },
   {
+    name: 'policy rotate-root',
+    summary: "replace a channel's signers with a new root signed by the current and the new keys",
+    usage:
+      '[--channel NAME] [--sign-with FILE]… --new-signer FILE… [--threshold N] [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
+    load: async () => (await import('./policy-status.ts')).policyRotateRootCommand,
+  },
+  {
     name: 'audit verify',
     summary: "check an audit log's hash chain, or the central store's chains and signed checkpoints",
     usage: '[FILE] [--data-dir DIR] [--store-url URL] [--public-key FILE]… [--json]',

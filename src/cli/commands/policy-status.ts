@@ -1,19 +1,24 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { MetadataKind, type Root } from '@tufjs/models';
 import pg from 'pg';
 import {
   ClusterBus,
   DEFAULT_RELEASE_KEYS_DIR,
   editStoreReleases,
   readStoreReleases,
+  rotateStoreRoot,
+  type StoreReleaseEdit,
 } from '../../controlplane/cluster/index.ts';
+import { openStore, type Store, sqliteStoreUrl } from '../../controlplane/index.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
 import {
   type ChannelStatus,
   compileCommit,
-  createReleaseEndpoint,
   fileSigner,
   openReleaseRepository,
+  policyStatuses,
   type ReleaseOutcome,
   type ReleaseRepository,
   readReleaseRepository,
@@ -21,12 +26,13 @@ import {
   type Signer,
   type WorkspacePolicyStatus,
 } from '../../controlplane/releases/index.ts';
+import { readMetadata } from '../../controlplane/releases/metadata.ts';
 import { type Command, type CommandContext, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { writeJson } from '../output.ts';
 
-// `paddock policy status | release | promote | cosign`: the release repository under the
-// control plane's data directory (DATA_DIR/releases), as docs/releases.md describes it; status,
-// promote and cosign also work on a cluster's store (--database-url, cluster/store-releases.ts).
+// `paddock policy status | release | promote | cosign | rotate-root`: the release repository
+// under the control plane's data directory (DATA_DIR/releases), as docs/releases.md describes
+// it; all but release also work on a cluster's store (--database-url, cluster/store-releases.ts).
 
 const DATA_DIR_OPTION = { 'data-dir': { type: 'string' } } as const;
 const DATA_DIR_HELP = `      --data-dir DIR     the control plane's data directory (default: $${ENV.dataDir}, else ./.paddock)`;
@@ -74,23 +80,22 @@ async function withStorePool<T>(url: string, work: (pool: pg.Pool) => Promise<T>
 }
 
 /**
- * Runs a promote or cosign on the cluster's store as `signers` (the operator's key files, given
- * with --sign-with: a cluster has no default key files to sign with).
+ * Runs a promote, cosign or root rotation on the cluster's store as `signers` (the operator's key
+ * files, given with --sign-with: a cluster has no default key files to sign with).
  */
-async function onStore(
+async function onStore<T>(
   ctx: CommandContext,
   url: string,
   channel: string,
-  operation: (repository: ReleaseRepository, signers: Signer[]) => Promise<ReleaseOutcome>,
-): Promise<ReleaseOutcome> {
+  change: (edit: StoreReleaseEdit) => Promise<T>,
+): Promise<T> {
   const files = (ctx.values['sign-with'] as string[] | undefined) ?? [];
   if (files.length === 0)
     throw new PaddockError(
       'PDK_CLI_USAGE',
       "with --database-url, --sign-with FILE is required (the signer's key: a cluster has no default key files)",
     );
-  // Group-readable as the kubelet mounts a Secret (`kubectl exec` into a replica); never world-readable.
-  const signers = files.map((file) => fileSigner(resolve(ctx.cwd, file), { groupReadable: true }));
+  const signers = files.map((file) => storeKeyFile(ctx, file));
   const onlineKeysDir = resolve(
     ctx.cwd,
     (ctx.values['release-keys'] as string | undefined) ?? DEFAULT_RELEASE_KEYS_DIR,
@@ -98,13 +103,16 @@ async function onStore(
   return withStorePool(url, async (pool) => {
     const bus = new ClusterBus({ url });
     try {
-      return await editStoreReleases({ pool, bus, onlineKeysDir, channel, signers }, (repository) =>
-        operation(repository, signers),
-      );
+      return await change({ pool, bus, onlineKeysDir, channel, signers });
     } finally {
       await bus.close();
     }
   });
+}
+
+/** A signing key file for the store: group-readable as the kubelet mounts a Secret (`kubectl exec`), never world-readable. */
+function storeKeyFile(ctx: CommandContext, file: string): Signer {
+  return fileSigner(resolve(ctx.cwd, file), { groupReadable: true });
 }
 
 const SIGN_HELP = `      --sign-with FILE   an Ed25519 signing key (PEM, mode 0600); repeat for several signers.
@@ -149,8 +157,8 @@ release: in-sync, behind (an older release is applied: the workspace is disconne
 newest release failed verification there, see its error), deny-all (no valid bundle: the
 workspace denies everything) or unknown.
 
-Reads DATA_DIR/releases, or with --database-url a cluster's store (its channels only: each
-replica keeps the attestations of the supervisors connected to it); it changes nothing.
+Reads DATA_DIR/releases and the attestations in paddock up's store, or with --database-url a
+cluster's store (every replica records its supervisors' attestations there); it changes nothing.
 
 --json prints {"channels": [ChannelStatus], "workspaces": [WorkspacePolicyStatus]}.
 
@@ -172,26 +180,44 @@ export const policyStatusCommand: Command = {
     if (ctx.positionals.length > 0)
       throw new PaddockError('PDK_CLI_USAGE', 'paddock policy status takes no positional arguments');
     const url = databaseUrl(ctx);
-    if (url) {
-      const channels = await withStorePool(url, (pool) =>
-        readStoreReleases(pool, (repository) => repository.channels()),
-      );
-      if (ctx.values['json']) writeJson(ctx.stdout, { channels, workspaces: [] });
-      else {
-        renderStatus(ctx, channels, []);
-        ctx.stdout.write("(each replica keeps its supervisors' attestations: drift is not in the store)\n");
-      }
-      return 0;
-    }
-    const dir = releasesDir(ctx);
-    const repository = readReleaseRepository(dir);
-    const channels = repository.channels();
-    const workspaces = createReleaseEndpoint({ repository, dir: resolve(dir, 'attestations') }).workspaces();
+    const { channels, workspaces } = url
+      ? await withStorePool(url, async (pool) => {
+          const records = await withStore(url, (store) => store.releaseAttestations());
+          return readStoreReleases(pool, (repository) => ({
+            channels: repository.channels(),
+            workspaces: policyStatuses(repository, records),
+          }));
+        })
+      : await localStatus(ctx);
     if (ctx.values['json']) writeJson(ctx.stdout, { channels, workspaces });
     else renderStatus(ctx, channels, workspaces);
     return workspaces.every((workspace) => workspace.drift === 'in-sync') ? 0 : 1;
   },
 };
+
+/** The status of `paddock up`'s releases: DATA_DIR/releases and the attestations in its store. */
+async function localStatus(
+  ctx: CommandContext,
+): Promise<{ channels: ChannelStatus[]; workspaces: WorkspacePolicyStatus[] }> {
+  const dir = releasesDir(ctx);
+  const repository = readReleaseRepository(dir);
+  // No store yet (paddock up never ran here): nobody has attested, and status creates nothing.
+  const storeFile = resolve(dir, '..', 'controlplane.db');
+  const records = existsSync(storeFile)
+    ? await withStore(sqliteStoreUrl(resolve(dir, '..')), (store) => store.releaseAttestations())
+    : [];
+  return { channels: repository.channels(), workspaces: policyStatuses(repository, records) };
+}
+
+/** Runs `work` on the control plane's store at `url`, closed after. */
+async function withStore<T>(url: string, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
 
 function renderStatus(
   ctx: CommandContext,
@@ -329,8 +355,10 @@ export const policyPromoteCommand: Command = {
     if (url)
       return printOutcome(
         ctx,
-        await onStore(ctx, url, to, (repository, signers) =>
-          repository.promote({ from, to, signers, ...(names ? { names } : {}) }),
+        await onStore(ctx, url, to, (edit) =>
+          editStoreReleases(edit, (repository) =>
+            repository.promote({ from, to, signers: edit.signers, ...(names ? { names } : {}) }),
+          ),
         ),
       );
     const repository = readReleaseRepository(releasesDir(ctx));
@@ -387,7 +415,9 @@ export const policyCosignCommand: Command = {
     if (url)
       return printOutcome(
         ctx,
-        await onStore(ctx, url, channel, (repository, signers) => repository.cosign({ channel, signers })),
+        await onStore(ctx, url, channel, (edit) =>
+          editStoreReleases(edit, (repository) => repository.cosign({ channel, signers: edit.signers })),
+        ),
       );
     const repository = readReleaseRepository(releasesDir(ctx));
     const outcome = await repository.cosign({
@@ -397,3 +427,100 @@ export const policyCosignCommand: Command = {
     return printOutcome(ctx, outcome);
   },
 };
+
+const ROTATE_HELP = `Replaces --channel's signers: the channel's next root lists the --new-signer keys (with
+--threshold of them needed from then on) and is signed by a threshold of the current root's
+keys (--sign-with) and by every new key, as supervisors require to move to it; anything less
+is refused with nothing written. The current release is re-signed by the new keys as the next
+release (the same bundles), so supervisors keep verifying what they enforce; a release waiting
+for co-signatures is dropped (release it again). The channel's online key (snapshot and
+timestamp) stays.
+
+With --database-url it works on a cluster's store: the new root must chain to the one before
+it and the channel must verify under it, then it is written in one transaction only if nobody
+wrote in between, and every replica is told. Then put the new keys into the release-keys Secret
+(CHANNEL.signer-N.pem) and restart the replicas: the leader signs its releases with them.
+
+Exit codes: 0 rotated, 1 refused (threshold not met, untrusted key, conflict), 2 usage error.
+
+Options:
+      --channel NAME     the channel (default stable)
+${SIGN_HELP}
+      --new-signer FILE  an Ed25519 key (PEM, mode 0600) the new root trusts; repeat for several (required)
+      --threshold N      signatures the new root needs (default: the current root's threshold)
+${STORE_HELP}
+${RELEASE_KEYS_HELP}
+${JSON_HELP}
+`;
+
+/** `paddock policy rotate-root`: a channel's next root, with new signers, chained to the current one. */
+export const policyRotateRootCommand: Command = {
+  name: 'policy rotate-root',
+  summary: "replace a channel's signers with a new root signed by the current and the new keys",
+  usage:
+    '[--channel NAME] [--sign-with FILE]… --new-signer FILE… [--threshold N] [--data-dir DIR | --database-url URL [--release-keys DIR]] [--json]',
+  help: ROTATE_HELP,
+  options: {
+    ...JSON_OPTION,
+    ...STORE_OPTIONS,
+    ...RELEASE_KEYS_OPTION,
+    channel: { type: 'string' },
+    'sign-with': { type: 'string', multiple: true },
+    'new-signer': { type: 'string', multiple: true },
+    threshold: { type: 'string' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0)
+      throw new PaddockError('PDK_CLI_USAGE', 'paddock policy rotate-root takes no positional arguments');
+    const channel = (ctx.values['channel'] as string | undefined) ?? 'stable';
+    const newFiles = (ctx.values['new-signer'] as string[] | undefined) ?? [];
+    if (newFiles.length === 0)
+      throw new PaddockError(
+        'PDK_CLI_USAGE',
+        'paddock policy rotate-root needs --new-signer FILE (each key the new root trusts)',
+      );
+    const thresholdText = ctx.values['threshold'] as string | undefined;
+    const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
+    if (threshold !== undefined && !(Number.isInteger(threshold) && threshold >= 1))
+      throw new PaddockError(
+        'PDK_CLI_USAGE',
+        `--threshold must be a whole number of at least 1, not ${thresholdText}`,
+      );
+    const url = databaseUrl(ctx);
+    let rotated: { rootVersion: number; targetsVersion: number };
+    if (url) {
+      const newSigners = newFiles.map((file) => storeKeyFile(ctx, file));
+      rotated = await onStore(ctx, url, channel, async (edit) => {
+        const rootThreshold =
+          threshold ??
+          (await readStoreReleases(edit.pool, (repository) => currentThreshold(repository, channel)));
+        const rootVersion = await rotateStoreRoot(edit, { newSigners, threshold: rootThreshold });
+        const status = await readStoreReleases(edit.pool, (repository) => repository.status(channel));
+        return { rootVersion, targetsVersion: status.targetsVersion };
+      });
+    } else {
+      const repository = readReleaseRepository(releasesDir(ctx));
+      const rootVersion = await repository.rotateRoot({
+        channel,
+        signers: signersFrom(ctx, repository, channel),
+        newSigners: newFiles.map((file) => fileSigner(resolve(ctx.cwd, file))),
+        threshold: threshold ?? currentThreshold(repository, channel),
+      });
+      rotated = { rootVersion, targetsVersion: repository.status(channel).targetsVersion };
+    }
+    if (ctx.values['json']) writeJson(ctx.stdout, { channel, ...rotated });
+    else
+      ctx.stdout.write(
+        `${channel}: root ${rotated.rootVersion} published${rotated.targetsVersion > 0 ? `; release ${rotated.targetsVersion} re-signs the current bundles with the new keys` : ''}\n`,
+      );
+    return 0;
+  },
+};
+
+/** The root-role threshold of a channel's current root. */
+function currentThreshold(repository: ReleaseRepository, channel: string): number {
+  return (
+    readMetadata<Root>(MetadataKind.Root, repository.trustedRoot(channel)).signed.roles[MetadataKind.Root]
+      ?.threshold ?? 1
+  );
+}

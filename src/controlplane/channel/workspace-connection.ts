@@ -324,7 +324,8 @@ export class WorkspaceConnection {
         return;
       }
       case 'bundle_attest':
-        this.#options.releases?.attest(this.workspaceId, message.attestation);
+        // Recorded under the id this connection authenticated (the message names none); never rejects.
+        void this.#options.releases?.attest(this.workspaceId, message.attestation);
         return;
       case 'audit_batch':
         if (this.#auditInFlight)

@@ -49,7 +49,7 @@ export interface ClusterReleasesOptions {
   /** The desired state (the reconciler's latest: a profile's release channel may change). */
   readonly state: DesiredState;
   /** Where the workspaces are: the channels they follow are seeded from the first one. */
-  readonly store: Pick<Store, 'listWorkspaces'>;
+  readonly store: Pick<Store, 'listWorkspaces' | 'saveReleaseAttestation' | 'releaseAttestations'>;
   /** The desired-state directory the reconciler applies (what a release step compiles). */
   readonly configDir: string;
   readonly now?: () => number;
@@ -141,7 +141,7 @@ export async function openClusterReleases(options: ClusterReleasesOptions): Prom
       (path) => repository.readFile(channel, path),
     );
 
-  const follows = releasesOver({ repository, dir, channels });
+  const follows = releasesOver({ repository, dir, channels, store: options.store });
   // A channel some workspace follows that never had a release gets the first channel's, as in
   // `paddock up`, signed with its first key (a threshold above 1 stays pending).
   const seed = () =>

@@ -13,6 +13,6 @@ export type { FencedRun } from './fenced-runs.ts';
 export { openClusterReleases } from './cluster-releases.ts';
 export type { ClusterReleases, ClusterReleasesOptions } from './cluster-releases.ts';
 export { DEFAULT_RELEASE_KEYS_DIR, loadReleaseKeys } from './release-keys.ts';
-export { editStoreReleases, readStoreReleases } from './store-releases.ts';
+export { editStoreReleases, readStoreReleases, rotateStoreRoot } from './store-releases.ts';
 export type { StoreReleaseEdit } from './store-releases.ts';
 export type { ReleaseKeys } from './release-keys.ts';

@@ -31,6 +31,8 @@ import { verifyStoredRelease, verifyStoredRoot } from './release-verify.ts';
 //   const outcome = await editStoreReleases({ pool, bus, onlineKeysDir, channel: 'stable', signers },
 //     (repository) => repository.cosign({ channel: 'stable', signers }));
 //   const channels = await readStoreReleases(pool, (repository) => repository.channels());
+//   const rootVersion = await rotateStoreRoot({ pool, bus, onlineKeysDir, channel: 'stable', signers },
+//     { newSigners, threshold: 2 });
 
 const log = createLogger('releases');
 
@@ -49,10 +51,72 @@ export interface StoreReleaseEdit {
 }
 
 /** Runs `operation` on a copy of the store's repository and stores what it changed (see above). */
-export async function editStoreReleases(
+export function editStoreReleases(
   options: StoreReleaseEdit,
   operation: (repository: ReleaseRepository) => Promise<ReleaseOutcome>,
 ): Promise<ReleaseOutcome> {
+  return changeStore(options, MetadataKind.Targets, operation, (root) => {
+    throw new PaddockError(
+      'PDK_RELEASE_SIGNATURE',
+      `the change would rewrite ${root}; a promotion or co-signature never changes a root, nothing was written`,
+    );
+  });
+}
+
+/**
+ * `paddock policy rotate-root --database-url`: the channel's next root, made on a copy as on a
+ * data directory (signed by a threshold of the current root's keys and by the new keys, the
+ * current release re-signed by the new keys), stored only when the new root chains to the one
+ * before it and the channel verifies under it. `options.signers` are the current root's keys.
+ */
+export function rotateStoreRoot(
+  options: StoreReleaseEdit,
+  rotation: { readonly newSigners: readonly Signer[]; readonly threshold: number },
+): Promise<number> {
+  let version = 0;
+  return changeStore(
+    options,
+    MetadataKind.Root,
+    async (repository) => {
+      version = await repository.rotateRoot({
+        channel: options.channel,
+        signers: options.signers,
+        ...rotation,
+      });
+    },
+    (key, repository) => {
+      // Only the channel's next root, never a rewritten one: it must chain as a supervisor checks it.
+      const [channel, , file] = key.split('/');
+      const number = Number(file?.replace(/\.json$/, ''));
+      const current = readMetadata<Root>(MetadataKind.Root, repository.trustedRoot(options.channel));
+      if (channel !== options.channel || number !== version || current.signed.version !== version)
+        throw new PaddockError(
+          'PDK_RELEASE_SIGNATURE',
+          `the rotation would write ${key}, not ${options.channel}'s next root: nothing was written`,
+        );
+      const previous = repository.readFile(options.channel, `root/${version - 1}.json`);
+      verifyStoredRoot(
+        options.channel,
+        version,
+        repository.trustedRoot(options.channel),
+        previous ? readMetadata<Root>(MetadataKind.Root, previous) : undefined,
+        new Set(),
+      );
+    },
+  ).then(() => version);
+}
+
+/**
+ * The shared path of every operator change (see the top): verify, check the signers against
+ * `role` of the channel's root, operate, check each root the change writes with `onRoot`,
+ * verify again, write back against the rows read, publish.
+ */
+async function changeStore<T>(
+  options: StoreReleaseEdit,
+  role: MetadataKind.Targets | MetadataKind.Root,
+  operation: (repository: ReleaseRepository) => Promise<T>,
+  onRoot: (key: string, repository: ReleaseRepository) => void,
+): Promise<T> {
   const now = options.now ?? Date.now;
   return withCopy(
     options.pool,
@@ -60,19 +124,19 @@ export async function editStoreReleases(
     async ({ mirror, repository, channels }) => {
       // Fail closed before signing anything: on top of metadata that verifies, with trusted keys only.
       for (const channel of channels) verifyChannel(repository, channel);
-      requireTrustedSigners(repository, options.channel, options.signers);
+      requireTrustedSigners(repository, options.channel, options.signers, role);
       const outcome = await operation(repository);
       const change = mirror.localChange();
-      const touched = new Set(
-        [...change.put.keys(), ...change.remove].map((key) => key.split('/')[0] as string),
-      );
+      const keys = [...change.put.keys(), ...change.remove];
+      const touched = new Set(keys.map((key) => key.split('/')[0] as string));
       if (touched.size === 0 && change.blobs.size === 0) return outcome;
-      const root = [...change.put.keys(), ...change.remove].find((key) => key.includes('/root/'));
-      if (root)
-        throw new PaddockError(
-          'PDK_RELEASE_SIGNATURE',
-          `the change would rewrite ${root}; a promotion or co-signature never changes a root, nothing was written`,
-        );
+      for (const key of change.remove)
+        if (key.includes('/root/'))
+          throw new PaddockError(
+            'PDK_RELEASE_SIGNATURE',
+            `the change would remove ${key}: nothing was written`,
+          );
+      for (const key of change.put.keys()) if (key.includes('/root/')) onRoot(key, repository);
       // Never write what a supervisor would refuse.
       for (const channel of touched) verifyChannel(repository, channel);
       await options.beforeWrite?.();
@@ -149,14 +213,15 @@ function verifyChannel(repository: ReleaseRepository, channel: string): void {
   );
 }
 
-/** PDK_RELEASE_UNTRUSTED_SIGNER unless every signer is a targets key of the channel's current root. */
+/** PDK_RELEASE_UNTRUSTED_SIGNER unless every signer is a `role` key of the channel's current root. */
 function requireTrustedSigners(
   repository: ReleaseRepository,
   channel: string,
   signers: readonly Signer[],
+  role: MetadataKind.Targets | MetadataKind.Root,
 ): void {
   const root = readMetadata<Root>(MetadataKind.Root, repository.trustedRoot(channel));
-  const trusted = new Set(root.signed.roles[MetadataKind.Targets]?.keyIDs ?? []);
+  const trusted = new Set(root.signed.roles[role]?.keyIDs ?? []);
   const stray = signers.filter((signer) => !trusted.has(signer.key.keyID));
   if (stray.length > 0)
     throw new PaddockError(

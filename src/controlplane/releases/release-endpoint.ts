@@ -1,13 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type BundleAttestationMessage,
-  bundleAttestationMessage,
   type ControlPlaneMessage,
   RELEASE_CHUNK_BYTES,
   type SupervisorMessage,
 } from '../../core/channel/index.ts';
 import { createLogger } from '../../core/index.ts';
+import type { ReleaseAttestationRecord, Store } from '../store/store.ts';
 import type { ReleaseRepository } from './release-repository.ts';
 
 // The control plane's side of releases on the workspace channel: it serves the channel
@@ -15,23 +13,24 @@ import type { ReleaseRepository } from './release-repository.ts';
 // each workspace's latest attestation, which `paddock policy status` compares with the
 // channel's current release to flag drift.
 //
-// Attestations are files (DATA_DIR/releases/attestations/WORKSPACE.json, atomically replaced):
-// one small record per workspace, written on each apply, read by status.
+// Attestations are rows of the store (release_attestations, one per workspace, replaced on each
+// apply), so `paddock up` and every replica of `paddock serve` keep them the same way and
+// status sees every workspace whichever replica its supervisor is connected to. The workspace
+// id is always the one the channel connection authenticated: the message names none.
 //
 // Public API:
-//   createReleaseEndpoint({ repository, dir }): ReleaseEndpoint
-//   endpoint.serve(message): ControlPlaneMessage[]      answers to one release_fetch
-//   endpoint.attest(workspaceId, attestation): void     records a bundle_attest
-//   endpoint.workspaces(): WorkspacePolicyStatus[]       each workspace's applied bundle + drift
+//   createReleaseEndpoint({ repository, attestations }): ReleaseEndpoint
+//   endpoint.serve(message): ControlPlaneMessage[]           answers to one release_fetch
+//   endpoint.attest(workspaceId, attestation): Promise<void>  records a bundle_attest (never rejects: logged)
+//   endpoint.workspaces(): Promise<WorkspacePolicyStatus[]>   each workspace's applied bundle + drift
+//   policyStatuses(repository, records): WorkspacePolicyStatus[]  the same, over records read elsewhere
 
 const log = createLogger('releases');
 
-export interface WorkspaceAttestation {
-  readonly workspaceId: string;
-  /** When the control plane received it, ISO 8601. */
-  readonly receivedAt: string;
-  readonly attestation: BundleAttestationMessage;
-}
+export type WorkspaceAttestation = ReleaseAttestationRecord;
+
+/** Where attestations are kept: the control plane's store. */
+export type AttestationStore = Pick<Store, 'saveReleaseAttestation' | 'releaseAttestations'>;
 
 /** One workspace's applied bundle against its channel's current release. */
 export interface WorkspacePolicyStatus extends WorkspaceAttestation {
@@ -46,19 +45,14 @@ export interface WorkspacePolicyStatus extends WorkspaceAttestation {
 
 export interface ReleaseEndpoint {
   serve(message: Extract<SupervisorMessage, { t: 'release_fetch' }>): ControlPlaneMessage[];
-  attest(workspaceId: string, attestation: BundleAttestationMessage): void;
-  workspaces(): WorkspacePolicyStatus[];
+  attest(workspaceId: string, attestation: BundleAttestationMessage): Promise<void>;
+  workspaces(): Promise<WorkspacePolicyStatus[]>;
 }
 
 export function createReleaseEndpoint(options: {
   readonly repository: ReleaseRepository;
-  /** Where attestations are kept, normally DATA_DIR/releases/attestations. */
-  readonly dir: string;
-  readonly now?: () => Date;
+  readonly attestations: AttestationStore;
 }): ReleaseEndpoint {
-  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  const now = options.now ?? (() => new Date());
-  const fileOf = (workspaceId: string) => join(options.dir, `${encodeURIComponent(workspaceId)}.json`);
   return {
     serve(message) {
       const bytes = options.repository.readFile(message.channel, message.path);
@@ -78,42 +72,40 @@ export function createReleaseEndpoint(options: {
       }
       return answers;
     },
-    attest(workspaceId, attestation) {
-      const record: WorkspaceAttestation = { workspaceId, receivedAt: now().toISOString(), attestation };
-      const path = fileOf(workspaceId);
-      writeFileSync(`${path}.tmp`, JSON.stringify(record), { mode: 0o600 });
-      renameSync(`${path}.tmp`, path);
-      log.info(
-        {
-          workspace: workspaceId,
-          state: attestation.state,
-          bundle: attestation.bundle?.id,
-          release: attestation.release,
-          error: attestation.error?.code,
-        },
-        'bundle attested',
-      );
-    },
-    workspaces() {
-      const statuses: WorkspacePolicyStatus[] = [];
-      for (const file of readdirSync(options.dir)
-        .filter((name) => name.endsWith('.json'))
-        .sort()) {
-        let record: WorkspaceAttestation;
-        try {
-          const raw = JSON.parse(readFileSync(join(options.dir, file), 'utf8')) as WorkspaceAttestation;
-          record = { ...raw, attestation: bundleAttestationMessage.parse(raw.attestation) };
-        } catch {
-          continue;
-        }
-        statuses.push(withDrift(record, options.repository));
+    async attest(workspaceId, attestation) {
+      const fields = {
+        workspace: workspaceId,
+        state: attestation.state,
+        bundle: attestation.bundle?.id,
+        release: attestation.release,
+        error: attestation.error?.code,
+      };
+      try {
+        await options.attestations.saveReleaseAttestation(workspaceId, attestation);
+        log.info(fields, 'bundle attested');
+      } catch (error) {
+        // The supervisor attests again on its next apply or connect; status shows the last stored.
+        log.warn({ ...fields, error: (error as Error).message }, 'bundle attestation not stored');
       }
-      return statuses;
+    },
+    async workspaces() {
+      return policyStatuses(options.repository, await options.attestations.releaseAttestations());
     },
   };
 }
 
-function withDrift(record: WorkspaceAttestation, repository: ReleaseRepository): WorkspacePolicyStatus {
+/** Each attested workspace's applied bundle against its channel's current release in `repository`. */
+export function policyStatuses(
+  repository: Pick<ReleaseRepository, 'status'>,
+  records: readonly WorkspaceAttestation[],
+): WorkspacePolicyStatus[] {
+  return records.map((record) => withDrift(record, repository));
+}
+
+function withDrift(
+  record: WorkspaceAttestation,
+  repository: Pick<ReleaseRepository, 'status'>,
+): WorkspacePolicyStatus {
   const { attestation } = record;
   let channel: ReturnType<ReleaseRepository['status']>;
   try {

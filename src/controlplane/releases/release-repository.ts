@@ -323,7 +323,10 @@ export class ReleaseRepository {
 
   /**
    * A new root for a channel: `newSigners` (threshold `threshold`) replace its signers. Signed by
-   * the old signers (a threshold of them) and the new ones, as clients require. Returns its version.
+   * the old signers (a threshold of them) and the new ones, as clients require; nothing is written
+   * unless both verify. The current release is then re-signed by the new signers as the next
+   * release (the same bundles), so a supervisor that moves to the new root still verifies what it
+   * enforces. Returns the root's version.
    */
   async rotateRoot(input: {
     readonly channel: string;
@@ -347,6 +350,19 @@ export class ReleaseRepository {
       join(this.#channelDir(input.channel), 'root', `${root.signed.version}.json`),
       metadataBytes(root),
     );
+    const released = this.#currentTargets(input.channel);
+    if (released) {
+      const targets = new Metadata(
+        new Targets({
+          version: released.signed.version + 1,
+          specVersion: SPEC_VERSION,
+          expires: expiresIn(this.#now(), this.#life.targetsSeconds),
+          targets: released.signed.targets,
+        }),
+      );
+      await signMetadata(targets, input.newSigners);
+      await this.#finishTargets(input.channel, targets);
+    }
     return root.signed.version;
   }
 

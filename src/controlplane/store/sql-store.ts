@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { PaddockError } from '../../core/errors.ts';
 import type { SignedCheckpoint } from '../../audit/index.ts';
+import type { BundleAttestationMessage } from '../../core/channel/index.ts';
 import {
   appendAuditCheckpoint,
   auditEventCodeAt,
@@ -12,6 +13,7 @@ import {
 } from './audit-log-queries.ts';
 import { appendAuditEvents, appendChainedEvents, lastAuditEvent, readAuditEvents } from './audit-queries.ts';
 import { auditSinkCursor, saveAuditSinkCursor } from './audit-sink-cursor-queries.ts';
+import { listReleaseAttestations, saveReleaseAttestation } from './release-attestation-queries.ts';
 import {
   addReviewApproval,
   createReviewRequest,
@@ -86,6 +88,7 @@ import type {
   NewReconcileApply,
   ReconcileApplyRecord,
   ReconcileMark,
+  ReleaseAttestationRecord,
 } from './store.ts';
 
 const conflict = (message: string) => () => new PaddockError('PDK_STORE_CONFLICT', message);
@@ -408,6 +411,14 @@ export class SqlStore implements Store {
 
   saveAuditSinkCursor(feed: string, gseq: number): Promise<void> {
     return saveAuditSinkCursor(this.#db, feed, gseq, this.#now());
+  }
+
+  saveReleaseAttestation(workspaceId: string, attestation: BundleAttestationMessage): Promise<void> {
+    return saveReleaseAttestation(this.#db, workspaceId, attestation, this.#now());
+  }
+
+  releaseAttestations(): Promise<ReleaseAttestationRecord[]> {
+    return listReleaseAttestations(this.#db);
   }
 
   appendChainedAuditEvents(

@@ -4,6 +4,7 @@
 // milliseconds since the epoch, taken from the store's injected clock.
 
 import type { SignedCheckpoint } from '../../audit/index.ts';
+import type { BundleAttestationMessage } from '../../core/channel/index.ts';
 import type {
   NewReviewApproval,
   NewReviewRequest,
@@ -15,6 +16,15 @@ import type {
   ReviewStatus,
   ReviewVoteResult,
 } from './review-records.ts';
+
+/** A workspace's latest policy bundle attestation (`bundle_attest`, docs/releases.md). */
+export interface ReleaseAttestationRecord {
+  /** The workspace the channel connection authenticated. */
+  readonly workspaceId: string;
+  /** When the control plane received it, ISO 8601. */
+  readonly receivedAt: string;
+  readonly attestation: BundleAttestationMessage;
+}
 
 /** A JSON value as stored in and read back from JSON columns. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -437,6 +447,14 @@ export interface Store {
   auditSinkCursor(feed: string): Promise<number | undefined>;
   /** Saves a sinks feed's cursor; a value below the stored one is ignored (it never moves back). */
   saveAuditSinkCursor(feed: string, gseq: number): Promise<void>;
+
+  /**
+   * Signed policy releases: records what a workspace's supervisor attests it enforces, replacing
+   * its previous attestation. `workspaceId` must be the one its channel connection authenticated.
+   */
+  saveReleaseAttestation(workspaceId: string, attestation: BundleAttestationMessage): Promise<void>;
+  /** Every workspace's latest attestation, by workspace id. */
+  releaseAttestations(): Promise<ReleaseAttestationRecord[]>;
 
   /**
    * The reconciler (src/controlplane/reconciler): records an apply with its plan before any

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createReleaseEndpoint, readReleaseRepository } from '../../../src/controlplane/releases/index.ts';
+import { openStore, sqliteStoreUrl } from '../../../src/controlplane/store/open-store.ts';
 import { BundleUpdater, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
 import { commitAll, exampleRepository, repositoryFetch, tempDir } from '../../support/releases.ts';
 import { runCli } from './run-cli.ts';
@@ -43,7 +45,10 @@ describe('paddock policy release, promote, cosign and status', () => {
 
     // A workspace on stable applies it and attests.
     const repository = readReleaseRepository(join(dataDir, 'releases'));
-    const endpoint = createReleaseEndpoint({ repository, dir: join(dataDir, 'releases', 'attestations') });
+    // Attestations go to paddock up's store in the data directory, where status reads them.
+    const store = await openStore({ url: sqliteStoreUrl(dataDir) });
+    const endpoint = createReleaseEndpoint({ repository, attestations: store });
+    let attested: Promise<void> = Promise.resolve();
     const updater = new BundleUpdater({
       stateDir: join(temp.path, 'ws-1'),
       channel: 'stable',
@@ -51,9 +56,12 @@ describe('paddock policy release, promote, cosign and status', () => {
       initialRoot: repository.trustedRoot('stable'),
       fetch: repositoryFetch(repository, 'stable'),
       holder: new PolicyHolder(),
-      attest: (attestation) => endpoint.attest('ws-1', attestation),
+      attest: (attestation) => {
+        attested = endpoint.attest('ws-1', attestation);
+      },
     });
     assert.equal((await updater.start()).result, 'applied');
+    await attested;
     const inSync = await cli('status');
     assert.equal(inSync.code, 0, inSync.stdout);
     assert.match(inSync.stdout, /^channel canary: release 1 \(threshold 1, root 1, timestamp expires .+\)$/m);
@@ -86,7 +94,43 @@ describe('paddock policy release, promote, cosign and status', () => {
     assert.equal(status.workspaces[0].attestation.release, 1);
     assert.equal(status.workspaces[0].current.release, 2);
     await updater.update();
+    await attested;
     assert.equal((await cli('status')).code, 0);
+    await store.close();
+  });
+
+  it("rotates a channel's root on the data directory: the new key signs from then on", async () => {
+    const newKey = join(temp.path, 'canary-new.pem');
+    writeFileSync(
+      newKey,
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      {
+        mode: 0o600,
+      },
+    );
+    const before = JSON.parse((await cli('status', '--json')).stdout).channels[0];
+    const rotated = await cli('rotate-root', '--channel', 'canary', '--new-signer', newKey, '--json');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.deepEqual(JSON.parse(rotated.stdout), {
+      channel: 'canary',
+      rootVersion: before.rootVersion + 1,
+      targetsVersion: before.targetsVersion + 1,
+    });
+    // The old key files no longer count: a release signed by them waits for the new key.
+    const file = join(source.dir, 'blueprints', 'code-review.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"npm test"', '"npm test", "npm run lint"'));
+    commitAll(source.dir, 'allow npm run lint');
+    const stale = await cli('release', '--repo', source.dir);
+    assert.match(stale.stdout, /^canary: release \d+ waits for signatures \(0 of 1\)/);
+    const cosigned = await cli('cosign', '--channel', 'canary', '--sign-with', newKey);
+    assert.equal(cosigned.code, 0, cosigned.stderr);
+    assert.match(cosigned.stdout, /^canary: published release /);
+    const bad = await cli('rotate-root', '--channel', 'canary', '--new-signer', newKey, '--threshold', '0');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /PDK_CLI_USAGE: --threshold must be a whole number of at least 1/);
+    const none = await cli('rotate-root', '--channel', 'canary');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /PDK_CLI_USAGE: paddock policy rotate-root needs --new-signer FILE/);
   });
 
   it('reports usage errors and an empty repository', async () => {

@@ -6,6 +6,8 @@ import {
   type ReleaseRepository,
   startReleaseService,
 } from '../../../src/controlplane/releases/index.ts';
+import { openStore, sqliteStoreUrl } from '../../../src/controlplane/store/open-store.ts';
+import type { Store } from '../../../src/controlplane/store/store.ts';
 import { RELEASE_CHUNK_BYTES } from '../../../src/core/channel/index.ts';
 import { exampleRepository, releaseCommit, releaseRepository, tempDir } from '../../support/releases.ts';
 
@@ -17,15 +19,20 @@ describe('release endpoint and service', () => {
   let source: { dir: string; commit: string };
   let repository: ReleaseRepository;
   let now = new Date();
+  let store: Store;
   before(async () => {
+    store = await openStore({ url: sqliteStoreUrl(temp.path) });
     source = exampleRepository(temp.path);
     repository = await releaseRepository(join(temp.path, 'releases'), { now: () => now });
     await releaseCommit(repository, source.dir, source.commit, 'canary');
   });
-  after(() => temp.cleanup());
+  after(async () => {
+    await store.close();
+    temp.cleanup();
+  });
 
   it('serves a file in chunks, never more than one byte past the limit, and says when one is missing', () => {
-    const endpoint = createReleaseEndpoint({ repository, dir: join(temp.path, 'attestations') });
+    const endpoint = createReleaseEndpoint({ repository, attestations: store });
     const target = repository.status('canary').targets.find((entry) => entry.name === 'code-review')!;
     const path = `targets/${target.sha256}.code-review.json`;
     const whole = endpoint.serve({

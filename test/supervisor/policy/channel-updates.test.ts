@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChannelServer, IdentityRegistry } from '../../../src/controlplane/channel/index.ts';
 import { createReleaseEndpoint, type ReleaseRepository } from '../../../src/controlplane/releases/index.ts';
+import { openStore, sqliteStoreUrl } from '../../../src/controlplane/store/open-store.ts';
+import type { Store } from '../../../src/controlplane/store/store.ts';
 import { RELEASE_CHUNK_BYTES, writeIdentityFile } from '../../../src/core/channel/index.ts';
 import { channelBundleUpdates, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
@@ -20,9 +22,13 @@ import {
 
 const WS = 'ws-release-1';
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -33,17 +39,22 @@ describe('bundle updates over the workspace channel', () => {
   let source: { dir: string; commit: string };
   let repository: ReleaseRepository;
   let registry: IdentityRegistry;
+  let store: Store;
 
   before(async () => {
+    store = await openStore({ url: sqliteStoreUrl(temp.path) }); // attestations, as paddock up keeps them
     source = exampleRepository(temp.path);
     repository = await releaseRepository(join(temp.path, 'releases'));
     registry = new IdentityRegistry();
     writeIdentityFile(join(temp.path, 'identity.json'), await registry.issue(WS));
   });
-  after(() => temp.cleanup());
+  after(async () => {
+    await store.close();
+    temp.cleanup();
+  });
 
   it('fetches, applies, attests on notify, and status flags drift', async () => {
-    const endpoint = createReleaseEndpoint({ repository, dir: join(temp.path, 'attestations') });
+    const endpoint = createReleaseEndpoint({ repository, attestations: store });
     const server = await ChannelServer.start({ registry, releases: endpoint });
     const holder = new PolicyHolder();
     let client: ChannelClient | undefined;
@@ -71,17 +82,17 @@ describe('bundle updates over the workspace channel', () => {
       await server.waitForConnection(WS, 10_000);
       // Nothing released yet: deny-all, attested as such.
       await until(
-        () => endpoint.workspaces().some((status) => status.workspaceId === WS),
+        async () => (await endpoint.workspaces()).some((status) => status.workspaceId === WS),
         'the first attestation',
       );
-      assert.equal(endpoint.workspaces()[0]!.drift, 'deny-all');
+      assert.equal((await endpoint.workspaces())[0]!.drift, 'deny-all');
       assert.equal(holder.denying, true);
 
       const first = await releaseCommit(repository, source.dir, source.commit, 'canary');
       assert.equal(first.status, 'published');
       assert.equal(server.notifyRelease('canary', first.version), 1);
-      await until(() => endpoint.workspaces()[0]?.drift === 'in-sync', 'the release to apply');
-      const status = endpoint.workspaces()[0]!;
+      await until(async () => (await endpoint.workspaces())[0]?.drift === 'in-sync', 'the release to apply');
+      const status = (await endpoint.workspaces())[0]!;
       const target = repository.status('canary').targets.find((entry) => entry.name === 'code-review')!;
       assert.deepEqual(status.attestation.bundle, {
         id: target.bundleId,
@@ -101,10 +112,10 @@ describe('bundle updates over the workspace channel', () => {
       writeFileSync(file, readFileSync(file, 'utf8').replace('"npm test"', '"npm test", "npm ci"'));
       const second = commitAll(source.dir, 'allow npm ci');
       await releaseCommit(repository, source.dir, second, 'canary');
-      assert.equal(endpoint.workspaces()[0]!.drift, 'behind');
+      assert.equal((await endpoint.workspaces())[0]!.drift, 'behind');
       server.notifyRelease('canary', 2);
-      await until(() => endpoint.workspaces()[0]?.drift === 'in-sync', 'the second release');
-      assert.equal(endpoint.workspaces()[0]!.attestation.commit, second);
+      await until(async () => (await endpoint.workspaces())[0]?.drift === 'in-sync', 'the second release');
+      assert.equal((await endpoint.workspaces())[0]!.attestation.commit, second);
       // A notification for another channel is not this workspace's business.
       assert.equal(holder.current.ref.release, 2);
     } finally {
@@ -127,7 +138,7 @@ describe('bundle updates over the workspace channel', () => {
           last: false,
         }));
       },
-      attest: () => {},
+      attest: async () => {},
     };
     const server = await ChannelServer.start({ registry, releases: hostile });
     const holder = new PolicyHolder();
