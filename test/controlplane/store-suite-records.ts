@@ -86,6 +86,36 @@ export function describeStoreRecords(ctx: StoreContext): void {
       await ctx.store.updateUser(ADA.id, { disabled: false });
       await ctx.store.createSession({ id: 's-3', userId: ADA.id, expiresAt: ctx.clock.t + HOUR });
     });
+    it('let one replica claim a session refresh at a time; a claim whose lease ran out can be taken', async () => {
+      await ctx.store.createUser(ADA);
+      await ctx.store.createSession({ id: 's-1', userId: ADA.id, expiresAt: ctx.clock.t + HOUR });
+      const read = (await ctx.store.getSessionWithAuth('s-1'))!.refreshVersion;
+      const lease = ctx.clock.t + 60_000;
+      const claimed = await ctx.store.claimSessionRefresh('s-1', read, lease);
+      assert.ok(claimed !== undefined, 'the first claim holds');
+      // Another replica read the session after that claim: the version it saw is the claim's.
+      const seen = (await ctx.store.getSessionWithAuth('s-1'))!.refreshVersion;
+      assert.equal(
+        await ctx.store.claimSessionRefresh('s-1', seen, lease),
+        undefined,
+        'a held claim is not taken over',
+      );
+      assert.equal(
+        await ctx.store.claimSessionRefresh('s-1', read, lease),
+        undefined,
+        'a stale read claims nothing',
+      );
+      // The claimant died: after its lease, another replica may claim, and the dead one cannot complete.
+      ctx.clock.t = lease;
+      const taken = await ctx.store.claimSessionRefresh('s-1', seen, ctx.clock.t + 60_000);
+      assert.ok(taken !== undefined && taken !== claimed);
+      const update = { idpUser: {}, refreshSealed: 'v1.x', nextRefreshAt: ctx.clock.t + HOUR };
+      assert.equal(await ctx.store.completeSessionRefresh('s-1', claimed!, update), false);
+      assert.equal(await ctx.store.completeSessionRefresh('s-1', taken!, update), true);
+      // Done: the next claim needs no lease to run out.
+      const after = (await ctx.store.getSessionWithAuth('s-1'))!.refreshVersion;
+      assert.ok((await ctx.store.claimSessionRefresh('s-1', after, ctx.clock.t + 60_000)) !== undefined);
+    });
   });
 
   describe('workspaces', () => {

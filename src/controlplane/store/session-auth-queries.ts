@@ -73,10 +73,12 @@ export async function listSessionsDueForRefresh(
 }
 
 /**
- * Claims the session's next refresh: only when its version is still `version` and it is active.
- * The claim bumps the version and moves next_refresh_at to `leaseUntil`, so no other replica
- * claims it meanwhile (and one does after the lease, if this one died). Resolves to the claimed
- * version, or undefined when another replica got there first or the session ended.
+ * Claims the session's next refresh: only when its version is still `version`, it is active, and
+ * no claim holds. An odd version is a claim in progress, its lease end in next_refresh_at; a claim
+ * moves an even version to the next odd one (and an odd one whose lease ran out, whose replica
+ * died, to the odd one after), and completing it makes the version even again. So a replica that
+ * read the session while another held the claim cannot take it over. Resolves to the claimed
+ * version, or undefined when another replica holds or got the claim or the session ended.
  */
 export async function claimSessionRefresh(
   db: SqlExecutor,
@@ -85,12 +87,14 @@ export async function claimSessionRefresh(
   leaseUntil: number,
   now: number,
 ): Promise<number | undefined> {
+  const claimed = version + 1 + (version % 2);
   const changed = await db.execute(
-    `UPDATE sessions SET refresh_version = refresh_version + 1, next_refresh_at = ?
-       WHERE id = ? AND refresh_version = ? AND revoked_at IS NULL AND expires_at > ?`,
-    [leaseUntil, id, version, now],
+    `UPDATE sessions SET refresh_version = ?, next_refresh_at = ?
+       WHERE id = ? AND refresh_version = ? AND revoked_at IS NULL AND expires_at > ?
+         AND (refresh_version % 2 = 0 OR next_refresh_at <= ?)`,
+    [claimed, leaseUntil, id, version, now, now],
   );
-  return changed === 1 ? version + 1 : undefined;
+  return changed === 1 ? claimed : undefined;
 }
 
 /** Stores a refresh's outcome if the claim (`version`) still holds; resolves to whether it did. */

@@ -2,9 +2,9 @@
 -- restart). A session carries what re-checks its user with the IdP: the refresh token, sealed
 -- with AES-256-GCM under the control plane's session key and bound to the session's id (never
 -- stored in the clear), the client kind it was issued to, and the user as the IdP last
--- described them. refresh_version makes a refresh a claim: a replica bumps it (and pushes
--- next_refresh_at out by a lease) only if it is still what it read, so one replica refreshes a
--- session at a time. ended_reason is set by whoever ended the session, once: that replica
+-- described them. refresh_version makes a refresh a claim: a replica bumps it to an odd value
+-- (and pushes next_refresh_at out by a lease) only if it is still what it read and no unexpired
+-- claim holds, and back to even when done, so one replica refreshes a session at a time. ended_reason is set by whoever ended the session, once: that replica
 -- audits it, the others only notice.
 
 ALTER TABLE sessions ADD COLUMN client_kind TEXT CHECK (client_kind IN ('web', 'cli'));
