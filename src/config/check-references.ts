@@ -1,6 +1,7 @@
 import { suggestion } from './did-you-mean.ts';
 import { methodsAllowedBy } from './inheritance/effective-scope.ts';
 import { problemAt } from './problem.ts';
+import { declaredReleaseChannels } from './release-channels.ts';
 import type { ConfigProblem, DesiredState, FieldPath, LoadedDocument, SourceLocation } from './repository.ts';
 import type { Blueprint } from './schema/index.ts';
 import { defaultToolPrefix } from './schema/service.ts';
@@ -8,9 +9,6 @@ import { defaultToolPrefix } from './schema/service.ts';
 // Checks between documents that each passed their schema: every name one document
 // uses must be defined by another. A dangling name would otherwise be resolved at
 // runtime to "nothing", which is safe (default deny) but never what was meant.
-
-/** The channels when paddock.yaml declares none (its schema default). */
-const DEFAULT_RELEASE_CHANNELS = [{ name: 'canary' }, { name: 'stable' }];
 
 /**
  * Assignments must name existing profiles and blueprints; a blueprint service
@@ -55,9 +53,7 @@ export function checkReferences(
   }
 
   // A profile's release channel must be one paddock.yaml declares (else its workspaces never get a release).
-  const channels = (state.platform?.value.spec.releases.channels ?? DEFAULT_RELEASE_CHANNELS).map(
-    (channel) => channel.name,
-  );
+  const channels = declaredReleaseChannels(state);
   for (const document of state.profiles.values()) {
     const name = document.value.spec.releaseChannel;
     if (name === undefined || channels.includes(name)) continue;

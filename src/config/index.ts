@@ -11,6 +11,7 @@ export { loadRepository } from './load-repository.ts';
 export type { LoadResult } from './load-repository.ts';
 export { MAX_PROBLEMS_PER_FILE, compareProblems } from './problem.ts';
 export { MAX_FILE_BYTES } from './read-source.ts';
+export { declaredReleaseChannels, releaseChannelOf } from './release-channels.ts';
 export { POLICY_ENTRIES } from './repository-layout.ts';
 export { formatFieldPath } from './repository.ts';
 export type { ConfigProblem, DesiredState, FieldPath, LoadedDocument, SourceLocation } from './repository.ts';

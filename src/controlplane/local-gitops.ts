@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { OcsfEvent } from '../audit/index.ts';
-import type { DesiredState } from '../config/index.ts';
+import { type DesiredState, releaseChannelOf } from '../config/index.ts';
 import { createLogger } from '../core/log.ts';
 import {
   channelRelease,
@@ -115,7 +115,7 @@ export function releasesOver(options: {
     releaseChannel,
     rootFileFor,
     followFor(state, workspace) {
-      const channel = state.profiles.get(workspace.profile)?.value.spec.releaseChannel ?? releaseChannel;
+      const channel = releaseChannelOf(state, workspace.profile);
       return { channel, rootFile: rootFileFor(channel) };
     },
     startService: (notify) => startReleaseService({ repository, notify }),

@@ -1,4 +1,5 @@
 export type { ProviderStatus, WorkspaceProvider, WorkspaceSpec } from './provider.ts';
+export { readReleaseAnchor } from './release-anchor.ts';
 export { LocalProvider, SUPERVISOR_ENTRY, workspaceDirs } from './local/index.ts';
 export type { LocalProviderOptions, WorkspaceDirs } from './local/index.ts';
 export { KubeVirtProvider, kubeApiFrom, parseKubeVirtSettings } from './kubevirt/index.ts';

@@ -48,17 +48,22 @@ export function checkReleaseAnchor(anchor: ReleaseAnchor, where: string): Releas
 /** The anchor of a workspace that follows releases (WorkspaceSpec.releases), read from its root file. */
 export function releaseAnchorOf(spec: WorkspaceSpec): ReleaseAnchor | undefined {
   if (!spec.releases) return undefined;
+  return readReleaseAnchor(spec.releases.channel, spec.releases.rootFile, `workspace ${spec.id}`);
+}
+
+/** The anchor of `channel` from its root file, checked; PDK_WORKSPACE_PROVIDER naming `where` when it cannot be read. */
+export function readReleaseAnchor(channel: string, rootFile: string, where: string): ReleaseAnchor {
   let root: Buffer;
   try {
-    root = readFileSync(spec.releases.rootFile);
+    root = readFileSync(rootFile);
   } catch (error) {
     throw new PaddockError(
       'PDK_WORKSPACE_PROVIDER',
-      `workspace ${spec.id}: cannot read the root of release channel ${spec.releases.channel}: ${(error as Error).message}`,
+      `${where}: cannot read the root of release channel ${channel}: ${(error as Error).message}`,
       { cause: error },
     );
   }
-  return checkReleaseAnchor({ channel: spec.releases.channel, root }, `workspace ${spec.id}`);
+  return checkReleaseAnchor({ channel, root }, where);
 }
 
 /** The anchor's file name in a guest: `CHANNEL.root.json`, as in the release repository's anchors/. */

@@ -87,7 +87,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'render',
     summary: "render a provider's manifests for the desired state into a directory",
-    usage: 'TARGET --out DIR [--config DIR] [--settings FILE]',
+    usage: 'TARGET --out DIR [--config DIR] [--settings FILE] [--release-roots DIR]',
     load: async () => (await import('./render.ts')).renderCommand,
   },
   {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { requireValidRepository } from '../../config/index.ts';
+import { type DesiredState, releaseChannelOf, requireValidRepository } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import {
   azureWorkspacesOf,
@@ -17,6 +17,7 @@ import {
   renderFiles,
   renderKubeVirt,
 } from '../../providers/kubevirt/index.ts';
+import { readReleaseAnchor } from '../../providers/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, type CommandContext } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 
@@ -28,6 +29,26 @@ interface RenderRequest {
   readonly configDir: string;
   /** Provider settings file (YAML), or undefined for the defaults. */
   readonly settingsFile: string | undefined;
+  /** A directory of `CHANNEL.root.json` release roots to pin in each workspace, or undefined. */
+  readonly releaseRoots: string | undefined;
+}
+
+/**
+ * Each workspace's release anchor: the root of the channel its profile follows, from
+ * `--release-roots DIR` (`DIR/CHANNEL.root.json`, as a release repository's anchors/ holds them).
+ */
+function anchorsFor<T extends { readonly id: string }>(
+  state: DesiredState,
+  workspaces: readonly T[],
+  profileOf: (workspace: T) => string,
+  releaseRoots: string | undefined,
+): T[] {
+  if (releaseRoots === undefined) return [...workspaces];
+  return workspaces.map((workspace) => {
+    const channel = releaseChannelOf(state, profileOf(workspace));
+    const file = join(releaseRoots, `${channel}.root.json`);
+    return { ...workspace, releases: readReleaseAnchor(channel, file, `workspace ${workspace.id}`) };
+  });
 }
 
 interface Renderer {
@@ -59,7 +80,12 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
       const { state } = await requireValidRepository(request.configDir);
       return renderFiles(
         renderKubeVirt({
-          workspaces: kubevirtWorkspacesOf(state),
+          workspaces: anchorsFor(
+            state,
+            kubevirtWorkspacesOf(state),
+            (workspace) => workspace.profileName,
+            request.releaseRoots,
+          ),
           settings,
           desiredStateFiles: await desiredStateFilesOf(state),
         }),
@@ -77,7 +103,12 @@ export const RENDERERS: Readonly<Record<string, Renderer>> = {
         settings,
         state,
         blueprints,
-        workspaces: azureWorkspacesOf(state),
+        workspaces: anchorsFor(
+          state,
+          azureWorkspacesOf(state),
+          (workspace) => workspace.profile,
+          request.releaseRoots,
+        ),
         files: await desiredStateFiles(state),
       });
       return renderedFiles(settings, render);
@@ -103,15 +134,24 @@ ${CONFIG_HELP}
   -o, --out DIR      output directory (required)
       --settings FILE  provider settings (YAML; docs/kubevirt.md and docs/azure.md list
                        the fields; required for azure)
+      --release-roots DIR  pin signed policy releases: DIR/CHANNEL.root.json for the channel
+                       each workspace's profile follows (a release repository's anchors/;
+                       docs/releases.md). Without it the guests enforce the rendered desired
+                       state's blueprints
 `;
 
 /** `paddock render TARGET --out DIR`. */
 export const renderCommand: Command = {
   name: 'render',
   summary: "render a provider's manifests for the desired state into a directory",
-  usage: 'TARGET --out DIR [--config DIR] [--settings FILE]',
+  usage: 'TARGET --out DIR [--config DIR] [--settings FILE] [--release-roots DIR]',
   help: HELP,
-  options: { ...CONFIG_OPTION, out: { type: 'string', short: 'o' }, settings: { type: 'string' } },
+  options: {
+    ...CONFIG_OPTION,
+    out: { type: 'string', short: 'o' },
+    settings: { type: 'string' },
+    'release-roots': { type: 'string' },
+  },
   async run(ctx: CommandContext) {
     const [target, ...rest] = ctx.positionals;
     const renderer = target === undefined ? undefined : RENDERERS[target];
@@ -123,10 +163,12 @@ export const renderCommand: Command = {
     const out = ctx.values['out'];
     if (typeof out !== 'string') throw new PaddockError('PDK_CLI_USAGE', 'paddock render needs --out DIR');
     const settings = ctx.values['settings'];
+    const releaseRoots = ctx.values['release-roots'];
     // Render fully before touching DIR: a refused render leaves the previous output in place.
     const files = await renderer.render({
       configDir: resolveConfigDir(ctx),
       settingsFile: typeof settings === 'string' ? resolve(ctx.cwd, settings) : undefined,
+      releaseRoots: typeof releaseRoots === 'string' ? resolve(ctx.cwd, releaseRoots) : undefined,
     });
     const outDir = resolve(ctx.cwd, out);
     for (const owned of ['users', 'platform'])

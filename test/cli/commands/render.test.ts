@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { RENDERERS } from '../../../src/cli/commands/render.ts';
 import { FIXTURE_DIR, GOLDEN_DIR, SETTINGS_FILE } from '../../providers/kubevirt/render-fixture.ts';
+import { RELEASE_ROOT_FILE } from '../../providers/release-fixture.ts';
 import { runCli } from './run-cli.ts';
 
 // `paddock render TARGET --out DIR`: writes the same bytes as the golden render, replaces a
@@ -69,6 +79,52 @@ describe('paddock render', () => {
     assert.match(result.stderr, /PDK_KUBEVIRT_SETTINGS_INVALID/);
     assert.match(result.stderr, /controlPlane\.channelPort/);
     assert.ok(!existsSync(join(out, 'render')));
+  });
+
+  it("kubevirt --release-roots: every Linux guest gets its channel's root byte for byte; a missing root writes nothing", async () => {
+    const roots = tempDir();
+    copyFileSync(RELEASE_ROOT_FILE, join(roots, 'canary.root.json'));
+    const out = tempDir();
+    const result = await runCli(
+      [
+        'render',
+        'kubevirt',
+        '-c',
+        FIXTURE_DIR,
+        '--settings',
+        SETTINGS_FILE,
+        '--release-roots',
+        roots,
+        '-o',
+        out,
+      ],
+      out,
+    );
+    assert.equal(result.stderr, '');
+    assert.equal(result.code, 0);
+    const root = readFileSync(RELEASE_ROOT_FILE);
+    let linuxGuests = 0;
+    for (const file of listFiles(out).filter((name) => /secret-.*-cloud-init\.yaml$/.test(name))) {
+      const secret = parse(readFileSync(join(out, file), 'utf8')) as { data: { userdata: string } };
+      const userData = Buffer.from(secret.data.userdata, 'base64').toString('utf8');
+      if (!userData.startsWith('#cloud-config')) continue; // Windows guests: test/providers/kubevirt/releases.test.ts
+      const files = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files;
+      const anchor = files.find((written) => written.path === '/etc/paddock/releases/canary.root.json');
+      assert.ok(anchor, `${file} pins no release root`);
+      assert.deepEqual(Buffer.from(anchor.content, 'base64'), root);
+      linuxGuests += 1;
+    }
+    assert.ok(linuxGuests > 0, 'some Linux guest was rendered');
+
+    const empty = tempDir();
+    const refused = await runCli(
+      ['render', 'kubevirt', '-c', FIXTURE_DIR, '--release-roots', empty, '-o', join(empty, 'render')],
+      empty,
+    );
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /PDK_WORKSPACE_PROVIDER/);
+    assert.match(refused.stderr, /cannot read the root of release channel canary/);
+    assert.ok(!existsSync(join(empty, 'render')));
   });
 
   it('usage errors: unknown target, missing --out', async () => {
