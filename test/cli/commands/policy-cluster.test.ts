@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
-import {
-  ClusterBus,
-  type ClusterReleases,
-  editStoreReleases,
-  LeaderElection,
-  openClusterReleases,
-} from '../../../src/controlplane/cluster/index.ts';
-import { type BundleRelease, directoryDigest } from '../../../src/controlplane/reconciler/index.ts';
-import { compileRepository, fileSigner } from '../../../src/controlplane/releases/index.ts';
+import { ClusterBus, editStoreReleases } from '../../../src/controlplane/cluster/index.ts';
+import { fileSigner } from '../../../src/controlplane/releases/index.ts';
 import { openStore } from '../../../src/controlplane/store/open-store.ts';
 import type { Store } from '../../../src/controlplane/store/store.ts';
 import { isPaddockError } from '../../../src/core/errors.ts';
-import { channelBundleUpdates, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
+import {
+  ed25519Pem,
+  plannedRelease,
+  type ReleaseReplica,
+  type ReleaseReplicaOptions,
+  startReleaseReplica,
+  storeReleaseRows,
+  supervisorFetchingFrom,
+  until,
+  writeReleaseKeys,
+} from '../../support/cluster-releases.ts';
 import { createDatabase, dropDatabase, useTestPostgres } from '../../support/postgres.ts';
 import { EXAMPLES, tempDir } from '../../support/releases.ts';
 import { runCli } from './run-cli.ts';
@@ -30,39 +33,6 @@ import { runCli } from './run-cli.ts';
 // key the root does not list, and a write of the leader landing between the command's read and
 // its write back (both refused, nothing written).
 
-const ELECTION = 'reconciler';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The mounted Secret: one Ed25519 key per file (mode 0600), as docs/releases.md generates them. */
-function writeKeys(dir: string, channels: readonly { name: string; threshold: number }[]): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const channel of channels) {
-    writeFileSync(join(dir, `${channel.name}.online.pem`), pem(), { mode: 0o600 });
-    for (let n = 1; n <= channel.threshold; n++)
-      writeFileSync(join(dir, `${channel.name}.signer-${n}.pem`), pem(), { mode: 0o600 });
-  }
-}
-
-function pem(): string {
-  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-}
-
-interface Replica {
-  readonly election: LeaderElection;
-  readonly releases: ClusterReleases;
-  readonly notified: [string, number][];
-  stop(): Promise<void>;
-}
-
 describe('paddock policy promote, cosign and status on a cluster store (real PostgreSQL)', () => {
   const temp = tempDir('paddock-cli-policy-cluster-');
   let server: Awaited<ReturnType<typeof useTestPostgres>>;
@@ -72,29 +42,15 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
   let configDir: string;
   let keysDir: string;
   let state: DesiredState;
-  const replicas: Replica[] = [];
-  let a: Replica;
-  let b: Replica;
+  const replicas: ReleaseReplica[] = [];
+  let a: ReleaseReplica;
+  let b: ReleaseReplica;
 
   const cli = (...args: string[]) => runCli(['policy', ...args], temp.path);
   /** The store and the online keys, as an operator at a replica (`kubectl exec`) passes them. */
   const storeArgs = () => ['--database-url', url, '--release-keys', keysDir];
 
-  const planned = async (): Promise<BundleRelease> => {
-    const commit = await directoryDigest(configDir);
-    const compiled = compileRepository(await requireValidRepository(configDir), commit);
-    return {
-      commit,
-      approvedBy: 'platform-team@example.com',
-      bundles: compiled.bundles.map((bundle) => ({
-        blueprint: bundle.name,
-        version: bundle.bundle.version,
-        contentDigest: bundle.bundle.id,
-        changed: true,
-      })),
-      withdrawn: [],
-    };
-  };
+  const planned = () => plannedRelease(configDir);
 
   /** Changes a blueprint so the leader's next release is a new one. */
   const editBlueprint = (extra: string) => {
@@ -103,52 +59,24 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
   };
 
   /** Every metadata row and bundle of the store, by hash: what "nothing was written" compares. */
-  const storeRows = async () => {
-    const metadata = await admin.query<{ key: string; sha256: string }>(
-      "SELECT channel || '/' || path AS key, sha256 FROM release_metadata ORDER BY 1",
-    );
-    const blobs = await admin.query<{ sha256: string }>('SELECT sha256 FROM release_blobs ORDER BY 1');
-    return { metadata: metadata.rows, blobs: blobs.rows };
-  };
+  const storeRows = () => storeReleaseRows(admin);
 
   const startReplica = async (
     name: string,
     campaign: boolean,
-    options: { pool?: pg.Pool; leaderTerm?: () => number | undefined } = {},
-  ): Promise<Replica> => {
-    const pool = options.pool ?? new pg.Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
-    const bus = new ClusterBus({ url, replicaId: name });
-    await bus.start();
-    const election = new LeaderElection({ url, election: ELECTION, holder: name, retryMs: 100 });
-    if (campaign) await election.start();
-    const releases = await openClusterReleases({
-      pool,
-      bus,
-      election: ELECTION,
+    options: Pick<ReleaseReplicaOptions, 'pool' | 'leaderTerm'> = {},
+  ): Promise<ReleaseReplica> => {
+    const replica = await startReleaseReplica({
+      url,
+      name,
       dataDir: join(temp.path, name),
       keysDir,
       state,
       store,
       configDir,
+      campaign,
+      ...options,
     });
-    const notified: [string, number][] = [];
-    const stopFollowing = await releases.follow({
-      notify: (channel, version) => notified.push([channel, version]),
-      leaderTerm: options.leaderTerm ?? (() => election.term),
-      intervalMs: 60_000,
-    });
-    const replica: Replica = {
-      election,
-      releases,
-      notified,
-      async stop() {
-        await stopFollowing();
-        await election.stop();
-        await bus.close();
-        await pool.end();
-      },
-    };
     replicas.push(replica);
     return replica;
   };
@@ -167,7 +95,7 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
       2,
     );
     keysDir = join(temp.path, 'release-keys');
-    writeKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
+    writeReleaseKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
     a = await startReplica('replica-a', true);
     await until('replica-a to lead', () => a.election.isLeader);
     b = await startReplica('replica-b', false);
@@ -229,23 +157,7 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
     );
 
     // A supervisor following stable (the real TUF client) fetches through B's endpoint, verifies, applies.
-    const holder = new PolicyHolder();
-    const updates: ReturnType<typeof channelBundleUpdates> = channelBundleUpdates({
-      channel: 'stable',
-      blueprint: 'code-review',
-      stateDir: join(temp.path, 'supervisor-stable'),
-      initialRoot: b.releases.repository.trustedRoot('stable'),
-      holder,
-      send: (message) => {
-        if (message.t !== 'release_fetch') return true;
-        const answers = b.releases.releases.endpoint.serve(message);
-        setImmediate(() => {
-          for (const answer of answers) updates.onRelease(answer as never);
-        });
-        return true;
-      },
-      fetchTimeoutMs: 5_000,
-    });
+    const { holder, updates } = supervisorFetchingFrom(b, join(temp.path, 'supervisor-stable'), 'stable');
     const outcome = await updates.updater.start();
     assert.equal(outcome.result, 'applied');
     assert.equal(holder.denying, false);
@@ -297,7 +209,7 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
     assert.match(pending.stdout, /^stable: release 2 waits for signatures \(1 of 2\)/);
 
     const attackerKey = join(temp.path, 'attacker.pem');
-    writeFileSync(attackerKey, pem(), { mode: 0o600 });
+    writeFileSync(attackerKey, ed25519Pem(), { mode: 0o600 });
     const before = await storeRows();
     const refused = await cli('cosign', '--sign-with', attackerKey, ...storeArgs());
     assert.equal(refused.code, 1);
@@ -416,7 +328,7 @@ describe('paddock policy promote, cosign and status on a cluster store (real Pos
     // The pending promotion of the test before is still waiting for its second key.
     const foreign = join(temp.path, 'foreign-online');
     mkdirSync(foreign, { mode: 0o700 });
-    writeFileSync(join(foreign, 'stable.online.pem'), pem(), { mode: 0o600 });
+    writeFileSync(join(foreign, 'stable.online.pem'), ed25519Pem(), { mode: 0o600 });
     const before = await storeRows();
     const refused = await cli(
       'cosign',

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
-import {
-  ClusterBus,
-  type ClusterReleases,
-  LeaderElection,
-  openClusterReleases,
-} from '../../../src/controlplane/cluster/index.ts';
-import { type BundleRelease, directoryDigest } from '../../../src/controlplane/reconciler/index.ts';
-import { compileRepository } from '../../../src/controlplane/releases/index.ts';
 import { openStore } from '../../../src/controlplane/store/open-store.ts';
 import type { Store } from '../../../src/controlplane/store/store.ts';
-import { channelBundleUpdates, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
+import {
+  ed25519Pem,
+  plannedRelease,
+  type ReleaseReplica,
+  startReleaseReplica,
+  storeReleaseRows,
+  supervisorFetchingFrom,
+  until,
+  writeReleaseKeys,
+} from '../../support/cluster-releases.ts';
 import { createDatabase, dropDatabase, useTestPostgres } from '../../support/postgres.ts';
 import { EXAMPLES, tempDir } from '../../support/releases.ts';
 import { runCli } from './run-cli.ts';
@@ -27,42 +27,6 @@ import { runCli } from './run-cli.ts';
 // stable (threshold 2) signed by one of its two keys, and one signed by a key the root does not
 // list: both refused, nothing written.
 
-const ELECTION = 'reconciler';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function pem(): string {
-  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-}
-
-/** The mounted Secret: one Ed25519 key per file (mode 0600), as docs/releases.md generates them. */
-function writeKeys(dir: string, channels: readonly { name: string; threshold: number }[]): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const channel of channels) {
-    writeFileSync(join(dir, `${channel.name}.online.pem`), pem(), { mode: 0o600 });
-    for (let n = 1; n <= channel.threshold; n++)
-      writeFileSync(join(dir, `${channel.name}.signer-${n}.pem`), pem(), { mode: 0o600 });
-  }
-}
-
-interface Replica {
-  readonly election: LeaderElection;
-  readonly releases: ClusterReleases;
-  stop(): Promise<void>;
-}
-
 describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () => {
   const temp = tempDir('paddock-cli-rotate-cluster-');
   let server: Awaited<ReturnType<typeof useTestPostgres>>;
@@ -72,94 +36,36 @@ describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () =
   let configDir: string;
   let keysDir: string;
   let state: DesiredState;
-  const replicas: Replica[] = [];
-  let a: Replica;
-  let b: Replica;
+  const replicas: ReleaseReplica[] = [];
+  let a: ReleaseReplica;
+  let b: ReleaseReplica;
 
   const cli = (...args: string[]) =>
     runCli(['policy', 'rotate-root', ...args, '--database-url', url, '--release-keys', keysDir], temp.path);
 
   /** Every metadata row and bundle of the store, by hash: what "nothing was written" compares. */
-  const storeRows = async () => {
-    const metadata = await admin.query<{ key: string; sha256: string }>(
-      "SELECT channel || '/' || path AS key, sha256 FROM release_metadata ORDER BY 1",
-    );
-    const blobs = await admin.query<{ sha256: string }>('SELECT sha256 FROM release_blobs ORDER BY 1');
-    return { metadata: metadata.rows, blobs: blobs.rows };
-  };
+  const storeRows = () => storeReleaseRows(admin);
 
-  const planned = async (): Promise<BundleRelease> => {
-    const commit = await directoryDigest(configDir);
-    const compiled = compileRepository(await requireValidRepository(configDir), commit);
-    return {
-      commit,
-      approvedBy: 'platform-team@example.com',
-      bundles: compiled.bundles.map((bundle) => ({
-        blueprint: bundle.name,
-        version: bundle.bundle.version,
-        contentDigest: bundle.bundle.id,
-        changed: true,
-      })),
-      withdrawn: [],
-    };
-  };
+  const planned = () => plannedRelease(configDir);
 
-  const startReplica = async (name: string, campaign: boolean): Promise<Replica> => {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
-    const bus = new ClusterBus({ url, replicaId: name });
-    await bus.start();
-    const election = new LeaderElection({ url, election: ELECTION, holder: name, retryMs: 100 });
-    if (campaign) await election.start();
-    const releases = await openClusterReleases({
-      pool,
-      bus,
-      election: ELECTION,
+  const startReplica = async (name: string, campaign: boolean): Promise<ReleaseReplica> => {
+    const replica = await startReleaseReplica({
+      url,
+      name,
       dataDir: join(temp.path, name),
       keysDir,
       state,
       store,
       configDir,
+      campaign,
     });
-    const stopFollowing = await releases.follow({
-      notify: () => undefined,
-      leaderTerm: () => election.term,
-      intervalMs: 60_000,
-    });
-    const replica: Replica = {
-      election,
-      releases,
-      async stop() {
-        await stopFollowing();
-        await election.stop();
-        await bus.close();
-        await pool.end();
-      },
-    };
     replicas.push(replica);
     return replica;
   };
 
   /** A supervisor (the real TUF client) following canary, fetching through replica B's endpoint. */
   const supervisorOnB = (stateDir: string) => {
-    const holder = new PolicyHolder();
-    const initialRoot = b.releases.repository.trustedRoot('canary');
-    const updates: ReturnType<typeof channelBundleUpdates> = channelBundleUpdates({
-      channel: 'canary',
-      blueprint: 'code-review',
-      stateDir,
-      initialRoot,
-      holder,
-      send: (message) => {
-        if (message.t !== 'release_fetch') return true;
-        const answers = b.releases.releases.endpoint.serve(message);
-        setImmediate(() => {
-          for (const answer of answers) updates.onRelease(answer as never);
-        });
-        return true;
-      },
-      fetchTimeoutMs: 5_000,
-    });
+    const { holder, updates, initialRoot } = supervisorFetchingFrom(b, stateDir);
     // What it trusts across restarts: trusted/root.json once a refresh changed its root, else the one it was given.
     const trustedRootVersion = () => {
       const file = join(stateDir, 'trusted', 'root.json');
@@ -180,7 +86,7 @@ describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () =
     cpSync(EXAMPLES, configDir, { recursive: true });
     state = (await requireValidRepository(configDir)).state;
     keysDir = join(temp.path, 'release-keys');
-    writeKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
+    writeReleaseKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
     a = await startReplica('replica-a', true);
     await until('replica-a to lead', () => a.election.isLeader);
     b = await startReplica('replica-b', false);
@@ -204,7 +110,7 @@ describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () =
     const bundle = supervisor.holder.current.ref.hash;
 
     const newKey = join(temp.path, 'canary.new-signer.pem');
-    writeFileSync(newKey, pem(), { mode: 0o600 });
+    writeFileSync(newKey, ed25519Pem(), { mode: 0o600 });
     const rotated = await cli(
       '--channel',
       'canary',
@@ -244,7 +150,7 @@ describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () =
     const before = await storeRows();
     const newKeys = [1, 2].map((n) => {
       const file = join(temp.path, `stable.new-${n}.pem`);
-      writeFileSync(file, pem(), { mode: 0o600 });
+      writeFileSync(file, ed25519Pem(), { mode: 0o600 });
       return file;
     });
     const refused = await cli(
@@ -265,7 +171,7 @@ describe('paddock policy rotate-root on a cluster store (real PostgreSQL)', () =
   it('a rotation signed by a key the root does not list is refused, nothing written', async () => {
     const before = await storeRows();
     const stranger = join(temp.path, 'stranger.pem');
-    writeFileSync(stranger, pem(), { mode: 0o600 });
+    writeFileSync(stranger, ed25519Pem(), { mode: 0o600 });
     const refused = await cli('--channel', 'canary', '--sign-with', stranger, '--new-signer', stranger);
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(

@@ -1,24 +1,21 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
 import { ChannelServer, IdentityRegistry } from '../../../src/controlplane/channel/index.ts';
-import {
-  ClusterBus,
-  type ClusterReleases,
-  LeaderElection,
-  openClusterReleases,
-} from '../../../src/controlplane/cluster/index.ts';
-import { type BundleRelease, directoryDigest } from '../../../src/controlplane/reconciler/index.ts';
-import { compileRepository } from '../../../src/controlplane/releases/index.ts';
 import { openStore } from '../../../src/controlplane/store/open-store.ts';
 import type { Store } from '../../../src/controlplane/store/store.ts';
 import { writeIdentityFile } from '../../../src/core/channel/index.ts';
 import { channelBundleUpdates, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
+import {
+  plannedRelease,
+  type ReleaseReplica,
+  startReleaseReplica,
+  until,
+  writeReleaseKeys,
+} from '../../support/cluster-releases.ts';
 import { createDatabase, dropDatabase, useTestPostgres } from '../../support/postgres.ts';
 import { EXAMPLES, tempDir } from '../../support/releases.ts';
 import { runCli } from '../../cli/commands/run-cli.ts';
@@ -30,40 +27,8 @@ import { runCli } from '../../cli/commands/run-cli.ts';
 // behind after a release it has not applied, and in sync again once it has. Attacked: a
 // supervisor naming another workspace in its attestation (refused, nothing stored for it).
 
-const ELECTION = 'reconciler';
 const WS = 'ws-cluster-attest';
 const VICTIM = 'ws-someone-else';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** The mounted Secret: one Ed25519 key per file (mode 0600), as docs/releases.md generates them. */
-function writeKeys(dir: string, channels: readonly { name: string; threshold: number }[]): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
-  for (const channel of channels) {
-    writeFileSync(join(dir, `${channel.name}.online.pem`), pem(), { mode: 0o600 });
-    for (let n = 1; n <= channel.threshold; n++)
-      writeFileSync(join(dir, `${channel.name}.signer-${n}.pem`), pem(), { mode: 0o600 });
-  }
-}
-
-interface Replica {
-  readonly election: LeaderElection;
-  readonly releases: ClusterReleases;
-  stop(): Promise<void>;
-}
 
 describe('release attestations on a cluster (real PostgreSQL, two replicas, policy status --database-url)', () => {
   const temp = tempDir('paddock-cluster-attest-');
@@ -75,9 +40,9 @@ describe('release attestations on a cluster (real PostgreSQL, two replicas, poli
   let state: DesiredState;
   let channelServer: ChannelServer | undefined;
   const registry = new IdentityRegistry();
-  const replicas: Replica[] = [];
-  let a: Replica;
-  let b: Replica;
+  const replicas: ReleaseReplica[] = [];
+  let a: ReleaseReplica;
+  let b: ReleaseReplica;
 
   const status = async () => {
     const result = await runCli(['policy', 'status', '--database-url', url, '--json'], temp.path);
@@ -85,61 +50,25 @@ describe('release attestations on a cluster (real PostgreSQL, two replicas, poli
   };
   const ours = async () => (await store.releaseAttestations()).find((record) => record.workspaceId === WS);
 
-  const planned = async (): Promise<BundleRelease> => {
-    const commit = await directoryDigest(configDir);
-    const compiled = compileRepository(await requireValidRepository(configDir), commit);
-    return {
-      commit,
-      approvedBy: 'platform-team@example.com',
-      bundles: compiled.bundles.map((bundle) => ({
-        blueprint: bundle.name,
-        version: bundle.bundle.version,
-        contentDigest: bundle.bundle.id,
-        changed: true,
-      })),
-      withdrawn: [],
-    };
-  };
+  const planned = () => plannedRelease(configDir);
 
+  /** Each replica its own store connection, as each pod opens its own. */
   const startReplica = async (
     name: string,
     campaign: boolean,
-    notify: (channel: string, version: number) => void = () => undefined,
-  ): Promise<Replica> => {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
-    const bus = new ClusterBus({ url, replicaId: name });
-    await bus.start();
-    const election = new LeaderElection({ url, election: ELECTION, holder: name, retryMs: 100 });
-    if (campaign) await election.start();
-    // Each replica its own store connection, as each pod opens its own.
-    const replicaStore = await openStore({ url });
-    const releases = await openClusterReleases({
-      pool,
-      bus,
-      election: ELECTION,
+    notify?: (channel: string, version: number) => void,
+  ): Promise<ReleaseReplica> => {
+    const replica = await startReleaseReplica({
+      url,
+      name,
       dataDir: join(temp.path, name),
       keysDir,
       state,
-      store: replicaStore,
+      store: 'own',
       configDir,
+      campaign,
+      ...(notify ? { notify } : {}),
     });
-    const stopFollowing = await releases.follow({
-      notify,
-      leaderTerm: () => election.term,
-      intervalMs: 60_000,
-    });
-    const replica: Replica = {
-      election,
-      releases,
-      async stop() {
-        await stopFollowing();
-        await election.stop();
-        await bus.close();
-        await replicaStore.close();
-        await pool.end();
-      },
-    };
     replicas.push(replica);
     return replica;
   };
@@ -183,7 +112,7 @@ describe('release attestations on a cluster (real PostgreSQL, two replicas, poli
     cpSync(EXAMPLES, configDir, { recursive: true });
     state = (await requireValidRepository(configDir)).state;
     keysDir = join(temp.path, 'release-keys');
-    writeKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
+    writeReleaseKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
     a = await startReplica('replica-a', true);
     await until('replica-a to lead', () => a.election.isLeader);
     b = await startReplica('replica-b', false, (channel, version) =>

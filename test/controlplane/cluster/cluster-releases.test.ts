@@ -6,15 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
 import { ChannelServer, IdentityRegistry } from '../../../src/controlplane/channel/index.ts';
-import {
-  ClusterBus,
-  type ClusterReleases,
-  LeaderElection,
-  openClusterReleases,
-} from '../../../src/controlplane/cluster/index.ts';
-import { type BundleRelease, directoryDigest } from '../../../src/controlplane/reconciler/index.ts';
+import { openClusterReleases } from '../../../src/controlplane/cluster/index.ts';
 import { Metadata, MetadataKind, Root } from '@tufjs/models';
-import { compileRepository, keySigner } from '../../../src/controlplane/releases/index.ts';
+import { keySigner } from '../../../src/controlplane/releases/index.ts';
 import { metadataBytes, readMetadata, signMetadata } from '../../../src/controlplane/releases/metadata.ts';
 import { openStore } from '../../../src/controlplane/store/open-store.ts';
 import type { Store } from '../../../src/controlplane/store/store.ts';
@@ -22,6 +16,16 @@ import { writeIdentityFile } from '../../../src/core/channel/index.ts';
 import { isPaddockError } from '../../../src/core/errors.ts';
 import { channelBundleUpdates, PolicyHolder } from '../../../src/supervisor/policy/index.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
+import {
+  plannedRelease,
+  RELEASE_ELECTION,
+  type ReleaseReplica,
+  type ReleaseReplicaOptions,
+  startReleaseReplica,
+  supervisorFetchingFrom,
+  until,
+  writeReleaseKeys,
+} from '../../support/cluster-releases.ts';
 import { createDatabase, dropDatabase, useTestPostgres } from '../../support/postgres.ts';
 import { EXAMPLES, tempDir } from '../../support/releases.ts';
 
@@ -32,39 +36,7 @@ import { EXAMPLES, tempDir } from '../../support/releases.ts';
 // deposed leader writing a release (fenced), rows tampered in the database (refused by the
 // supervisor's verification), a row naming a path outside the repository, missing keys.
 
-const ELECTION = 'reconciler';
 const WS = 'ws-cluster-release';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The mounted Secret: one Ed25519 key per file (mode 0600), as docs/releases.md generates them. */
-function writeKeys(dir: string, channels: readonly { name: string; threshold: number }[]): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
-  for (const channel of channels) {
-    writeFileSync(join(dir, `${channel.name}.online.pem`), pem(), { mode: 0o600 });
-    for (let n = 1; n <= channel.threshold; n++)
-      writeFileSync(join(dir, `${channel.name}.signer-${n}.pem`), pem(), { mode: 0o600 });
-  }
-}
-
-interface Replica {
-  readonly name: string;
-  readonly pool: pg.Pool;
-  readonly bus: ClusterBus;
-  readonly election: LeaderElection;
-  readonly releases: ClusterReleases;
-  readonly notified: [string, number][];
-  stop(): Promise<void>;
-}
 
 describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
   const temp = tempDir('paddock-cluster-releases-');
@@ -77,80 +49,26 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
   let state: DesiredState;
   let channelServer: ChannelServer | undefined;
   const registry = new IdentityRegistry();
-  const replicas: Replica[] = [];
-  let a: Replica;
-  let b: Replica;
+  const replicas: ReleaseReplica[] = [];
+  let a: ReleaseReplica;
+  let b: ReleaseReplica;
 
-  /** What the reconciler's release step is given for the directory as it is now. */
-  const planned = async (): Promise<BundleRelease> => {
-    const commit = await directoryDigest(configDir);
-    const compiled = compileRepository(await requireValidRepository(configDir), commit);
-    return {
-      commit,
-      approvedBy: 'platform-team@example.com',
-      bundles: compiled.bundles.map((bundle) => ({
-        blueprint: bundle.name,
-        version: bundle.bundle.version,
-        contentDigest: bundle.bundle.id,
-        changed: true,
-      })),
-      withdrawn: [],
-    };
-  };
+  const planned = () => plannedRelease(configDir);
 
   const startReplica = async (
     name: string,
-    options: {
-      notify?: (channel: string, version: number) => void;
-      leaderTerm?: () => number | undefined;
-      /** Default true; false: never leads (a deposed leader's stand-in, or a fresh reader). */
-      campaign?: boolean;
-    } = {},
-  ): Promise<Replica> => {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => undefined);
-    const bus = new ClusterBus({ url, replicaId: name });
-    await bus.start();
-    const election = new LeaderElection({ url, election: ELECTION, holder: name, retryMs: 100 });
-    if (options.campaign !== false) await election.start();
-    const releases = await openClusterReleases({
-      pool,
-      bus,
-      election: ELECTION,
+    options: Pick<ReleaseReplicaOptions, 'notify' | 'leaderTerm' | 'campaign'> = {},
+  ): Promise<ReleaseReplica> => {
+    const replica = await startReleaseReplica({
+      url,
+      name,
       dataDir: join(temp.path, name),
       keysDir,
       state,
       store,
       configDir,
-    }).catch(async (error: unknown) => {
-      await election.stop();
-      await bus.close();
-      await pool.end();
-      throw error;
+      ...options,
     });
-    const notified: [string, number][] = [];
-    const stopFollowing = await releases.follow({
-      notify: (channel, version) => {
-        notified.push([channel, version]);
-        options.notify?.(channel, version);
-      },
-      leaderTerm: options.leaderTerm ?? (() => election.term),
-      intervalMs: 60_000,
-    });
-    const replica: Replica = {
-      name,
-      pool,
-      bus,
-      election,
-      releases,
-      notified,
-      async stop() {
-        await stopFollowing();
-        await election.stop();
-        await bus.close();
-        await pool.end();
-      },
-    };
     replicas.push(replica);
     return replica;
   };
@@ -161,28 +79,6 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
         "SELECT count(*) AS n FROM release_metadata WHERE channel = 'canary' AND path LIKE '%.targets.json'",
       )
     ).rows[0]?.n;
-
-  /** A supervisor (the real TUF client) fetching through `replica`'s endpoint in process. */
-  const supervisorOn = (replica: Replica, stateDir: string) => {
-    const holder = new PolicyHolder();
-    const updates: ReturnType<typeof channelBundleUpdates> = channelBundleUpdates({
-      channel: 'canary',
-      blueprint: 'code-review',
-      stateDir,
-      initialRoot: replica.releases.repository.trustedRoot('canary'),
-      holder,
-      send: (message) => {
-        if (message.t !== 'release_fetch') return true;
-        const answers = replica.releases.releases.endpoint.serve(message);
-        setImmediate(() => {
-          for (const answer of answers) updates.onRelease(answer as never);
-        });
-        return true;
-      },
-      fetchTimeoutMs: 5_000,
-    });
-    return { holder, updates };
-  };
 
   before(async () => {
     server = await useTestPostgres();
@@ -204,7 +100,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
     state = (await requireValidRepository(configDir)).state;
     assert.equal(state.profiles.get('large-kubevirt')?.value.spec.releaseChannel, 'stable');
     keysDir = join(temp.path, 'release-keys');
-    writeKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
+    writeReleaseKeys(keysDir, state.platform?.value.spec.releases.channels ?? []);
     a = await startReplica('replica-a');
     await until('replica-a to lead', () => a.election.isLeader);
     b = await startReplica('replica-b', {
@@ -377,7 +273,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
     try {
       // A replica started after the tampering serves what the store holds.
       const fresh = await startReplica('replica-fresh-blob', { campaign: false });
-      const { holder, updates } = supervisorOn(fresh, join(temp.path, 'supervisor-blob'));
+      const { holder, updates } = supervisorFetchingFrom(fresh, join(temp.path, 'supervisor-blob'));
       const outcome = await updates.updater.start();
       assert.equal(outcome.result, 'rejected');
       assert.ok(outcome.result === 'rejected');
@@ -409,7 +305,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
       const fresh = await startReplica('replica-fresh-meta', { campaign: false });
       assert.equal(existsSync(join(temp.path, 'escaped.json')), false);
       assert.equal(existsSync(join(temp.path, 'replica-fresh-meta', 'escaped.json')), false);
-      const { holder, updates } = supervisorOn(fresh, join(temp.path, 'supervisor-meta'));
+      const { holder, updates } = supervisorFetchingFrom(fresh, join(temp.path, 'supervisor-meta'));
       const outcome = await updates.updater.start();
       assert.equal(outcome.result, 'rejected');
       assert.ok(outcome.result === 'rejected');
@@ -489,7 +385,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
       openClusterReleases({
         pool: a.pool,
         bus: a.bus,
-        election: ELECTION,
+        election: RELEASE_ELECTION,
         dataDir: join(temp.path, 'replica-no-keys'),
         keysDir: empty,
         state,
@@ -510,7 +406,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
     const mounted = await openClusterReleases({
       pool: a.pool,
       bus: a.bus,
-      election: ELECTION,
+      election: RELEASE_ELECTION,
       dataDir: join(temp.path, 'replica-group-read'),
       keysDir,
       state,
@@ -523,7 +419,7 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
       openClusterReleases({
         pool: a.pool,
         bus: a.bus,
-        election: ELECTION,
+        election: RELEASE_ELECTION,
         dataDir: join(temp.path, 'replica-world-read'),
         keysDir,
         state,
@@ -537,12 +433,12 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
     );
     // Keys that are not the ones the store's roots were made with are refused too.
     const other = join(temp.path, 'other-keys');
-    writeKeys(other, state.platform?.value.spec.releases.channels ?? []);
+    writeReleaseKeys(other, state.platform?.value.spec.releases.channels ?? []);
     await assert.rejects(
       openClusterReleases({
         pool: a.pool,
         bus: a.bus,
-        election: ELECTION,
+        election: RELEASE_ELECTION,
         dataDir: join(temp.path, 'replica-other-keys'),
         keysDir: other,
         state,
