@@ -41,27 +41,35 @@ function page(limit: number | undefined, fallback: number): number {
   return Math.min(MAX_PAGE, Math.max(1, Math.trunc(limit)));
 }
 
-/** Events with gseq in (afterGseq, uptoGseq], in global order. */
-export async function readAuditLog(
-  db: SqlExecutor,
-  options: { readonly afterGseq?: number; readonly uptoGseq?: number; readonly limit?: number },
-): Promise<AuditLogEntry[]> {
+/** Which events a verifying read takes: gseq in (afterGseq, uptoGseq], a page at a time. */
+interface GseqRange {
+  readonly afterGseq?: number;
+  readonly uptoGseq?: number;
+  readonly limit?: number;
+}
+
+/** `columns` of the events in `range`, in global order, as arrays. */
+function readGseqRange(db: SqlExecutor, columns: string, range: GseqRange): Promise<unknown[][]> {
   // Arrays, not row objects: verification reads every event, and a driver-built object per
   // row costs more than the read itself.
   // No upper bound unless asked: with one, PostgreSQL may plan a bitmap scan of the whole
   // range and sort it per page instead of walking the gseq index.
-  const after = Math.max(0, Math.trunc(options.afterGseq ?? 0));
-  const limit = page(options.limit, 1000);
-  const rows =
-    options.uptoGseq === undefined
-      ? await db.queryArrays(`SELECT ${LOG_COLUMNS} FROM audit_events WHERE gseq > ? ORDER BY gseq LIMIT ?`, [
-          after,
-          limit,
-        ])
-      : await db.queryArrays(
-          `SELECT ${LOG_COLUMNS} FROM audit_events WHERE gseq > ? AND gseq <= ? ORDER BY gseq LIMIT ?`,
-          [after, options.uptoGseq, limit],
-        );
+  const after = Math.max(0, Math.trunc(range.afterGseq ?? 0));
+  const limit = page(range.limit, 1000);
+  return range.uptoGseq === undefined
+    ? db.queryArrays(`SELECT ${columns} FROM audit_events WHERE gseq > ? ORDER BY gseq LIMIT ?`, [
+        after,
+        limit,
+      ])
+    : db.queryArrays(
+        `SELECT ${columns} FROM audit_events WHERE gseq > ? AND gseq <= ? ORDER BY gseq LIMIT ?`,
+        [after, range.uptoGseq, limit],
+      );
+}
+
+/** Events with gseq in (afterGseq, uptoGseq], in global order. */
+export async function readAuditLog(db: SqlExecutor, range: GseqRange): Promise<AuditLogEntry[]> {
+  const rows = await readGseqRange(db, LOG_COLUMNS, range);
   return rows.map(
     (row): AuditLogEntry => ({
       gseq: Number(row[0]),
@@ -84,22 +92,8 @@ const CHAIN_LINK_COLUMNS = `gseq, source, seq, uid, time, prev_hash, hash,
   concat('{"event":', event, ',"prev":"', prev_hash, '","seq":', seq, ',"time":', time, '}')`;
 
 /** Events with gseq in (afterGseq, uptoGseq], in global order, as verification reads them. */
-export async function readAuditChainLinks(
-  db: SqlExecutor,
-  options: { readonly afterGseq?: number; readonly uptoGseq?: number; readonly limit?: number },
-): Promise<AuditChainLink[]> {
-  const after = Math.max(0, Math.trunc(options.afterGseq ?? 0));
-  const limit = page(options.limit, 1000);
-  const rows =
-    options.uptoGseq === undefined
-      ? await db.queryArrays(
-          `SELECT ${CHAIN_LINK_COLUMNS} FROM audit_events WHERE gseq > ? ORDER BY gseq LIMIT ?`,
-          [after, limit],
-        )
-      : await db.queryArrays(
-          `SELECT ${CHAIN_LINK_COLUMNS} FROM audit_events WHERE gseq > ? AND gseq <= ? ORDER BY gseq LIMIT ?`,
-          [after, options.uptoGseq, limit],
-        );
+export async function readAuditChainLinks(db: SqlExecutor, range: GseqRange): Promise<AuditChainLink[]> {
+  const rows = await readGseqRange(db, CHAIN_LINK_COLUMNS, range);
   return rows.map(
     (row): AuditChainLink => ({
       gseq: Number(row[0]),
