@@ -36,8 +36,13 @@ export type {
   PolicyEventInput,
   PolicyEventName,
 } from './events/lifecycle.ts';
-export { terminalAccessEvent, terminalRecordedEvent } from './events/terminal.ts';
-export type { TerminalAccessInput, TerminalMode, TerminalRecordedInput } from './events/terminal.ts';
+export { hostTerminalEvent, terminalAccessEvent, terminalRecordedEvent } from './events/terminal.ts';
+export type {
+  HostTerminalInput,
+  TerminalAccessInput,
+  TerminalMode,
+  TerminalRecordedInput,
+} from './events/terminal.ts';
 export { findingEvent } from './events/detection.ts';
 export { auditSystemEvent } from './events/audit-system.ts';
 export type { AuditSystemEventInput, AuditSystemEventName } from './events/audit-system.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { terminalAccessEvent, terminalRecordedEvent } from '../../src/audit/index.ts';
+import { hostTerminalEvent, terminalAccessEvent, terminalRecordedEvent } from '../../src/audit/index.ts';
 import { alice, TIME } from './event-fixtures.ts';
 import { assertValidOcsf } from './ocsf-schema.ts';
 
@@ -92,5 +92,58 @@ describe('File System Activity (1001) for recordings', () => {
     assert.equal(file['size'], 812);
     assert.equal(event['duration'], 60_000);
     assert.deepEqual(event['unmapped'], { paddock: { attach_id: 'at-31c4', exit_code: 0 } });
+  });
+});
+
+describe("Authentication (3002) for terminals on the host's own OpenSSH server", () => {
+  const host = {
+    time: TIME,
+    workspaceId: 'ws-win-01',
+    user: { uid: 'alice@example.com' },
+    account: 'paddock',
+    attachId: 'at-77',
+    server: { ip: '127.0.0.1', port: 22 },
+  };
+
+  it('a shell logon names the local account as subject and the Paddock user as actor', () => {
+    const logon = hostTerminalEvent({ ...host, event: 'terminal.host_logon', mode: 'shell' });
+    assertValidOcsf(logon);
+    assert.equal(logon.metadata.event_code, 'terminal.host_logon');
+    assert.deepEqual([logon.class_uid, logon.activity_id, logon['activity_name']], [3002, 1, 'Logon']);
+    assert.deepEqual(logon['user'], { name: 'paddock', type_id: 1, type: 'User' });
+    assert.equal((logon['actor'] as { user: { uid: string } }).user.uid, 'alice@example.com');
+    assert.deepEqual([logon['auth_protocol_id'], logon['logon_type_id']], [99, 10]);
+    assert.deepEqual(logon['dst_endpoint'], { ip: '127.0.0.1', port: 22 });
+    assert.deepEqual(logon['unmapped'], {
+      paddock: { attach_id: 'at-77', mode: 'shell', account: 'paddock' },
+    });
+  });
+
+  it('an ssh relay leaves the method to the user; a logoff carries the exit status and duration; a failure is Low', () => {
+    const relayed = hostTerminalEvent({ ...host, event: 'terminal.host_logon', mode: 'ssh' });
+    assertValidOcsf(relayed);
+    assert.equal(relayed['auth_protocol_id'], undefined);
+    const logoff = hostTerminalEvent({
+      ...host,
+      event: 'terminal.host_logoff',
+      mode: 'shell',
+      exitCode: 3,
+      startedAt: TIME - 5000,
+      endedAt: TIME,
+    });
+    assertValidOcsf(logoff);
+    assert.deepEqual([logoff['activity_name'], logoff['duration']], ['Logoff', 5000]);
+    assert.equal((logoff['unmapped'] as { paddock: { exit_code: number } }).paddock.exit_code, 3);
+    const failed = hostTerminalEvent({
+      ...host,
+      event: 'terminal.host_logon',
+      mode: 'ssh',
+      failure: { reasonCode: 'host_ssh_unavailable', reason: 'connection refused' },
+    });
+    assertValidOcsf(failed);
+    assert.deepEqual(
+      [failed['status_id'], failed['severity_id'], failed['status_code']],
+      [2, 2, 'host_ssh_unavailable'],
+    );
   });
 });

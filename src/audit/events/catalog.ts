@@ -128,6 +128,16 @@ export const AUDIT_EVENTS = {
     activities: [1],
     when: 'a terminal closed and its recording was sealed (SHA-256)',
   },
+  'terminal.host_logon': {
+    classUid: 3002,
+    activities: [1],
+    when: "a workspace without a sandbox opened a terminal on its host's own OpenSSH server, as the host's local account",
+  },
+  'terminal.host_logoff': {
+    classUid: 3002,
+    activities: [2],
+    when: "a terminal on the host's own OpenSSH server ended (exit status, duration)",
+  },
 
   'audit.rotated': {
     classUid: 1008,

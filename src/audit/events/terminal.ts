@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { buildEvent } from './base.ts';
-import { FILE_SYSTEM_ACTIVITY, WEB_RESOURCES_ACTIVITY } from './classes.ts';
-import { endpointObject, paddockActor } from './objects.ts';
+import { AUTHENTICATION, FILE_SYSTEM_ACTIVITY, WEB_RESOURCES_ACTIVITY } from './classes.ts';
+import { endpointObject, paddockActor, userObject } from './objects.ts';
 import type { AuditContext, AuditEndpoint, AuditUser, OcsfEvent } from './types.ts';
 
 // The access broker's terminals. An attach is access to a web resource (the workspace's
@@ -10,7 +10,10 @@ import type { AuditContext, AuditEndpoint, AuditUser, OcsfEvent } from './types.
 // Other (99) named `Attach` or `Revoke`, and the action and disposition say what happened. The
 // recording sealed when the terminal closes is a file the broker created: File System Activity
 // (1001) Create, with the recording's SHA-256 in `file.hashes`, so a SIEM holds the digest the
-// stored asciicast file must still match.
+// stored asciicast file must still match. Where a workspace has no sandbox and its terminals
+// log in to the host's own OpenSSH server (Windows guests), the supervisor records each such
+// login and its end as Authentication (3002) Logon / Logoff: the subject `user` is the host's
+// local account, the actor the Paddock user the terminal is for.
 
 /** How a terminal reached the workspace: the browser, `paddock connect`, or an SSH client through it. */
 export type TerminalMode = 'shell' | 'ssh';
@@ -128,6 +131,70 @@ export function terminalRecordedEvent(input: TerminalRecordedInput): OcsfEvent {
     status_code: input.closeReason,
     unmapped: {
       paddock: { attach_id: input.attachId, exit_code: input.exitCode ?? undefined },
+    },
+  });
+}
+
+export interface HostTerminalInput extends AuditContext {
+  readonly event: 'terminal.host_logon' | 'terminal.host_logoff';
+  readonly workspaceId: string;
+  /** The Paddock user the terminal was opened for. */
+  readonly user: AuditUser;
+  /** The host's local account the terminal logs in as. */
+  readonly account: string;
+  readonly mode: TerminalMode;
+  /** The broker's id for this attach: joins the broker's `terminal.attached`. */
+  readonly attachId: string;
+  /** The host's OpenSSH server (loopback). */
+  readonly server: AuditEndpoint;
+  /** A logon that could not be made (the server did not answer, the client is missing). */
+  readonly failure?: { readonly reasonCode: string; readonly reason?: string };
+  /** For the logoff: the terminal's exit status (the remote shell's, through the client), null when it broke. */
+  readonly exitCode?: number | null;
+  /** For the logoff: when the terminal opened and ended, milliseconds since the epoch. */
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+}
+
+/**
+ * `terminal.host_logon` or `terminal.host_logoff`: a terminal on the host's own OpenSSH server.
+ * In `shell` mode the supervisor logs in with its own key (public key authentication); in
+ * `ssh` mode it relays the user's SSH client, which authenticates end to end, so the method is
+ * not the supervisor's to report.
+ * @example hostTerminalEvent({ event: 'terminal.host_logon', workspaceId: 'ws-1', user, account: 'paddock',
+ *   mode: 'shell', attachId: 'a-1', server: { ip: '127.0.0.1', port: 22 } })
+ */
+export function hostTerminalEvent(input: HostTerminalInput): OcsfEvent {
+  const failed = input.failure !== undefined;
+  const logoff = input.event === 'terminal.host_logoff';
+  return buildEvent(AUTHENTICATION, input.event, logoff ? 2 : 1, input, {
+    actor: { ...paddockActor('workspace supervisor'), user: userObject(input.user) },
+    user: { name: input.account, type_id: 1, type: 'User' },
+    dst_endpoint: endpointObject(input.server),
+    service: { name: 'OpenSSH server (host)' },
+    logon_type_id: 10,
+    logon_type: 'Remote Interactive',
+    auth_protocol_id: input.mode === 'shell' ? 99 : undefined,
+    auth_protocol: input.mode === 'shell' ? 'SSH public key' : undefined,
+    is_remote: true,
+    start_time: input.startedAt,
+    end_time: input.endedAt,
+    duration:
+      input.startedAt !== undefined && input.endedAt !== undefined
+        ? Math.max(0, input.endedAt - input.startedAt)
+        : undefined,
+    severity_id: failed ? 2 : 1,
+    status_id: failed ? 2 : 1,
+    status: failed ? 'Failure' : 'Success',
+    status_code: input.failure?.reasonCode,
+    status_detail: input.failure?.reason,
+    unmapped: {
+      paddock: {
+        attach_id: input.attachId,
+        mode: input.mode,
+        account: input.account,
+        exit_code: input.exitCode ?? undefined,
+      },
     },
   });
 }

@@ -26,8 +26,20 @@ export interface WorkspaceSupervisorConfig {
    * `tools/`. The file itself is no longer written.
    */
   readonly auditLog: string;
-  /** The provider's pid: once the supervisor's parent is another, the provider is gone and it exits. */
+  /**
+   * The provider's pid: once the supervisor's parent is another, the provider is gone and it
+   * exits. 0 where a service wrapper starts the supervisor (Windows guests): the wrapper names
+   * itself on the command line (`--provider-pid`).
+   */
   readonly providerPid: number;
+  /**
+   * Terminals through the host's own OpenSSH server on loopback instead of a Paddock sandbox
+   * (Windows guests, where the sandbox does not exist: docs/windows.md). Every terminal logs in
+   * as one unprivileged local account: the pty mode through the host's OpenSSH client with the
+   * supervisor's own key, the ssh mode relayed to the server byte for byte. Absent: every
+   * terminal in a new Linux sandbox.
+   */
+  readonly hostSsh?: HostSshConfig;
   /**
    * Signed policy releases (docs/releases.md): the channel this workspace follows, the file
    * holding that channel's root.json it was provisioned with (its trust anchor), and the
@@ -36,4 +48,18 @@ export interface WorkspaceSupervisorConfig {
    * blueprint compiled from configDir.
    */
   readonly releases?: { readonly channel: string; readonly rootFile: string; readonly stateDir: string };
+}
+
+/** The host's OpenSSH server that terminals log in to (`WorkspaceSupervisorConfig.hostSsh`). */
+export interface HostSshConfig {
+  /** The server's port on 127.0.0.1 (it listens on loopback only). */
+  readonly port: number;
+  /** The unprivileged local account every terminal logs in as. */
+  readonly account: string;
+  /** The server's ed25519 host public key (OpenSSH `.pub`): announced to the broker, pinned by the client. */
+  readonly hostKeyFile: string;
+  /** The OpenSSH client (`ssh`); `ssh-keygen` is beside it. */
+  readonly sshClient: string;
+  /** Where the supervisor writes its own public key; the server's AuthorizedKeysFile names it. */
+  readonly authorizedKeysFile: string;
 }

@@ -9,14 +9,14 @@ import { supervisorEventRedactor } from '../audit-redaction.ts';
 import { ChannelAuditTransport, startAuditShipping } from './channel-audit-transport.ts';
 import { ChannelClient } from './channel-client.ts';
 import { ChannelReviewGate } from './channel-review-gate.ts';
-import { openSandboxTerminal, type WorkspaceTerminal } from './pty-terminal.ts';
-import { openSshdTerminal } from './sshd-terminal.ts';
-import { loadWorkspaceLogging, loadWorkspaceSandbox } from './workspace-sandbox.ts';
-import { prepareSshd, SSH_SANDBOX_DIR } from './workspace-sshd.ts';
+import type { WorkspaceTerminal } from './pty-terminal.ts';
+import { loadWorkspaceLogging } from './workspace-sandbox.ts';
+import { workspaceTerminals } from './workspace-terminals.ts';
 
 // The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
-// it dials the control plane and opens each terminal it is asked for in a new sandbox. SIGTERM
-// hangs up every terminal, waits for their sandboxes to be torn down, and exits. Every event it
+// it dials the control plane and opens each terminal it is asked for in a new sandbox, or on
+// the host's own OpenSSH server where the config says so (workspace-terminals.ts). SIGTERM
+// hangs up every terminal, waits for them to end, and exits. Every event it
 // records is redacted per the blueprint's `logging`, made durable in the workspace's audit
 // spool, and shipped over the channel to the control plane's central store.
 
@@ -28,13 +28,25 @@ const STOP_GRACE_MS = 8000;
 const FINAL_SHIP_MS = 2000;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { config: { type: 'string' } } });
-  if (!values.config) {
-    process.stderr.write('usage: main.ts --config FILE\n');
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, 'provider-pid': { type: 'string' } },
+  });
+  const config = values.config
+    ? (JSON.parse(readFileSync(values.config, 'utf8')) as WorkspaceSupervisorConfig)
+    : undefined;
+  // A service wrapper (Windows guests: config providerPid 0) names itself on the command line.
+  const providerPid =
+    values['provider-pid'] === undefined ? config?.providerPid : Number(values['provider-pid']);
+  if (!config || !Number.isSafeInteger(providerPid) || (providerPid as number) <= 0) {
+    process.stderr.write(
+      'usage: main.ts --config FILE [--provider-pid PID] (a config with providerPid 0 needs --provider-pid)\n',
+    );
     return 2;
   }
-  const config = JSON.parse(readFileSync(values.config, 'utf8')) as WorkspaceSupervisorConfig;
-  const orphaned = () => process.ppid !== config.providerPid;
+  // A wrapper that started this supervisor with an IPC channel (Windows' service loop) is gone
+  // once the channel is: Windows keeps a dead parent's pid as ppid, so that check alone misses it.
+  const withIpc = process.connected;
+  const orphaned = () => process.ppid !== providerPid || (withIpc && !process.connected);
   if (orphaned()) return 0;
   // The spool is this workspace's hash chain (source: the workspace id). Redaction happens
   // before append: the hash covers the event as spooled, and nothing downstream may see more.
@@ -70,17 +82,11 @@ async function main(): Promise<number> {
         void audit(event).catch((error: Error) => log.error({ error: error.message }, 'audit append failed'));
       },
     });
-  const runFor = await loadWorkspaceSandbox(config, audit, reviews, holder);
-  // SSH (`mode: 'ssh'`): the host key is the workspace's, made once, kept outside its home.
-  const sshDir = join(dirname(config.auditLog), 'ssh');
-  let sshHostKey: string | undefined;
-  let sshUnavailable: Error | undefined;
-  try {
-    sshHostKey = prepareSshd(sshDir);
-  } catch (error) {
-    sshUnavailable = error as Error;
-    log.warn({ error: sshUnavailable.message }, 'SSH into this workspace is unavailable');
-  }
+  const opener = await workspaceTerminals(config, {
+    audit,
+    reviews,
+    ...(holder ? { holder } : {}),
+  });
   const terminals = new Set<Promise<void>>();
   const live = new Set<WorkspaceTerminal>();
   let stopping = false;
@@ -89,22 +95,10 @@ async function main(): Promise<number> {
     url: config.channelUrl,
     workspaceId: config.workspaceId,
     identityFile: config.identityFile,
-    ...(sshHostKey ? { sshHostKey } : {}),
+    ...(opener.sshHostKey ? { sshHostKey: opener.sshHostKey } : {}),
     openTerminal: async (request) => {
       if (stopping) throw new Error('supervisor is stopping');
-      const run = runFor(request.userId);
-      let terminal: WorkspaceTerminal;
-      if (request.mode === 'ssh') {
-        if (sshUnavailable) throw sshUnavailable;
-        terminal = await openSshdTerminal({
-          run: {
-            ...run,
-            readOnlyBinds: [...(run.readOnlyBinds ?? []), { host: sshDir, dest: SSH_SANDBOX_DIR }],
-          },
-        });
-      } else {
-        terminal = await openSandboxTerminal({ cols: request.cols, rows: request.rows, run });
-      }
+      const terminal = await opener.open(request);
       live.add(terminal);
       const ended = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
       terminals.add(ended);

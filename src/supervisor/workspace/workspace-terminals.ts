@@ -1,0 +1,114 @@
+import { dirname, join } from 'node:path';
+import { hostTerminalEvent, type OcsfEvent } from '../../audit/index.ts';
+import type { HostSshConfig, WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { PaddockError } from '../../core/errors.ts';
+import { createLogger } from '../../core/log.ts';
+import type { ReviewGate } from '../../policy/index.ts';
+import type { PolicyHolder } from '../policy/index.ts';
+import type { TerminalRequest } from './channel-client.ts';
+import { HOST_SSH_ADDRESS, type HostSsh, prepareHostSsh } from './host-ssh.ts';
+import { openHostSshPty, openHostSshStream } from './host-ssh-terminal.ts';
+import type { WorkspaceTerminal } from './pty-terminal.ts';
+
+// Where a workspace's terminals run, chosen once at supervisor start: each in a new Paddock
+// sandbox (Linux: a shell on a pty, or `sshd -i` for `ssh` mode), or, with `config.hostSsh`
+// (Windows guests, which have no sandbox), on the host's own OpenSSH server as its one local
+// account (host-ssh.ts).
+
+const log = createLogger('workspace-supervisor');
+
+export interface WorkspaceTerminals {
+  /** The SSH host key announced to the control plane; absent when `ssh` mode is unavailable. */
+  readonly sshHostKey?: string;
+  open(request: TerminalRequest): Promise<WorkspaceTerminal>;
+}
+
+export interface WorkspaceTerminalsOptions {
+  readonly audit: (event: OcsfEvent) => Promise<unknown>;
+  readonly reviews?: ReviewGate;
+  readonly holder?: PolicyHolder;
+}
+
+/** The terminals `config` asks for. A host without the sandbox never loads its code. */
+export async function workspaceTerminals(
+  config: WorkspaceSupervisorConfig,
+  options: WorkspaceTerminalsOptions,
+): Promise<WorkspaceTerminals> {
+  if (config.hostSsh) return hostSshTerminals(config, config.hostSsh, options.audit);
+  const { sandboxTerminals } = await import('./sandbox-terminals.ts');
+  return sandboxTerminals(config, options);
+}
+
+/**
+ * Every terminal on the host's OpenSSH server, as the account, each audited as a logon and its
+ * logoff. A host that cannot be prepared (a missing host key, no ssh-keygen) keeps the
+ * supervisor up, refusing every terminal with the reason, so the operator sees it in the
+ * broker's answer and the supervisor's log.
+ */
+function hostSshTerminals(
+  config: WorkspaceSupervisorConfig,
+  hostConfig: HostSshConfig,
+  audit: (event: OcsfEvent) => Promise<unknown>,
+): WorkspaceTerminals {
+  let host: HostSsh | undefined;
+  let unavailable: Error | undefined;
+  try {
+    host = prepareHostSsh(hostConfig, join(dirname(config.auditLog), 'host-ssh'));
+  } catch (error) {
+    unavailable = error as Error;
+    log.error({ error: unavailable.message }, "terminals on the host's OpenSSH server are unavailable");
+  }
+  return {
+    ...(host ? { sshHostKey: host.hostKey } : {}),
+    async open(request) {
+      const startedAt = Date.now();
+      const event = (name: 'terminal.host_logon' | 'terminal.host_logoff') => ({
+        event: name,
+        workspaceId: config.workspaceId,
+        user: { uid: request.userId },
+        account: hostConfig.account,
+        mode: request.mode,
+        attachId: request.attachId,
+        server: { ip: HOST_SSH_ADDRESS, port: hostConfig.port },
+        correlationUid: request.attachId,
+      });
+      let terminal: WorkspaceTerminal;
+      try {
+        if (!host) throw unavailable;
+        terminal =
+          request.mode === 'ssh'
+            ? await openHostSshStream(host)
+            : await openHostSshPty(host, { cols: request.cols, rows: request.rows });
+      } catch (error) {
+        const reason = (error as Error).message;
+        await audit(
+          hostTerminalEvent({
+            ...event('terminal.host_logon'),
+            failure: { reasonCode: error instanceof PaddockError ? error.code : 'host_ssh_failed', reason },
+          }),
+        );
+        throw error;
+      }
+      try {
+        await audit(hostTerminalEvent({ ...event('terminal.host_logon'), time: startedAt }));
+      } catch (error) {
+        // No terminal the audit trail does not show.
+        terminal.close();
+        throw error;
+      }
+      terminal.onExit((end) => {
+        const endedAt = Date.now();
+        void audit(
+          hostTerminalEvent({
+            ...event('terminal.host_logoff'),
+            time: endedAt,
+            exitCode: end.exitCode,
+            startedAt,
+            endedAt,
+          }),
+        ).catch((error: Error) => log.error({ error: error.message }, 'audit append failed'));
+      });
+      return terminal;
+    },
+  };
+}
