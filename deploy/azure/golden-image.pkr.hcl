@@ -206,7 +206,9 @@ build {
     inline          = ["/usr/sbin/waagent -force -deprovision+user && export HISTSIZE=0 && sync"]
   }
 
-  # Windows: Paddock as the PaddockSupervisor service, the inspection CA; then sysprep.
+  # Windows: Paddock with its PaddockSupervisor scheduled task (disabled until first boot), the host's
+  # OpenSSH server on loopback (no host keys: each VM makes its own), the inspection CA; then sysprep.
+  # Installing OpenSSH Server needs Windows Update (features on demand) reachable from build_subnet.
   provisioner "file" {
     only        = ["azure-arm.windows"]
     source      = var.paddock_bundle

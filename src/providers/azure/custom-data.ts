@@ -1,6 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
+import {
+  WINDOWS_HOST_SSH,
+  WINDOWS_IDENTITY_SYNC,
+  WINDOWS_PADDOCK_ROOT,
+  WINDOWS_SUPERVISOR_CONFIG,
+  windowsAgentBootstrap,
+} from '../windows-guest.ts';
 
 // What a workspace VM is handed at first boot (custom data): the supervisor's config, the
 // desired-state files its sandbox follows, and how to fetch its channel identity. The identity
@@ -8,8 +15,10 @@ import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 // it is a Key Vault secret the VM reads over the private endpoint with its managed identity,
 // at every supervisor start, into memory-backed storage.
 //
-// Paddock itself (Node.js, the supervisor, the service unit) is in the golden image
-// (deploy/azure/golden-image.pkr.hcl); custom data only configures and starts it.
+// Paddock itself (Node.js, the supervisor, the systemd unit or the Windows scheduled task) is in
+// the golden image (deploy/azure/golden-image.pkr.hcl); custom data only configures and starts
+// it. On Windows it also makes the agent's account with no network (windows-guest.ts, shared
+// with KubeVirt).
 
 /** Azure refuses custom data longer than this many base64 characters. */
 export const CUSTOM_DATA_MAX_BASE64 = 65_536;
@@ -41,7 +50,7 @@ const LINUX = {
 } as const;
 
 const WINDOWS = {
-  root: 'C:\\ProgramData\\Paddock',
+  root: WINDOWS_PADDOCK_ROOT,
   /** The data disk (LUN 0), formatted at first boot. */
   data: 'P:',
 } as const;
@@ -98,8 +107,10 @@ export function supervisorConfig(input: BootstrapInput, os: 'linux' | 'windows')
     workdir: `${WINDOWS.data}\\workspace`,
     homeDir: `${WINDOWS.data}\\home`,
     auditLog: `${root}\\audit\\supervisor.jsonl`,
-    // The service control manager (services.exe) is the parent; the service wrapper passes its pid.
+    // The scheduled task's wrapper (windows-service.ts) is the parent and passes its own pid.
     providerPid: 0,
+    // Terminals through the host's OpenSSH server: the Paddock sandbox is Linux-only.
+    hostSsh: WINDOWS_HOST_SSH,
     ...releasesConfig(input, os),
   };
 }
@@ -177,17 +188,18 @@ export function linuxCloudInit(input: BootstrapInput): string {
 /** PowerShell bootstrap for a Windows workspace (custom data, run by the CustomScript extension). */
 export function windowsBootstrap(input: BootstrapInput): string {
   const root = WINDOWS.root;
-  const config = JSON.stringify(supervisorConfig(input, 'windows'), null, 2);
+  const guestConfig = supervisorConfig(input, 'windows');
+  const config = JSON.stringify(guestConfig, null, 2);
   const lines = [
     '# Paddock workspace bootstrap (custom data; run once by the CustomScript extension).',
     "$ErrorActionPreference = 'Stop'",
     `$root = '${root}'`,
     '# The data disk (LUN 0) keeps workspace and home across rebuilds: formatted only while still RAW.',
     "Get-Disk | Where-Object { $_.PartitionStyle -eq 'RAW' -and $_.Location -match 'LUN 0' } | Initialize-Disk -PartitionStyle GPT -PassThru | New-Partition -DriveLetter P -UseMaximumSize | Format-Volume -FileSystem NTFS -NewFileSystemLabel paddock-data -Confirm:$false | Out-Null",
-    "foreach ($dir in 'desired-state','run','audit') { New-Item -ItemType Directory -Force -Path (Join-Path $root $dir) | Out-Null }",
-    "foreach ($dir in 'P:\\workspace','P:\\home') { New-Item -ItemType Directory -Force -Path $dir | Out-Null }",
+    "foreach ($dir in 'desired-state','run','audit','logs') { New-Item -ItemType Directory -Force -Path (Join-Path $root $dir) | Out-Null }",
     '# Only SYSTEM and Administrators may read the Paddock directory (identity, config).',
-    'icacls $root /inheritance:r /grant:r "SYSTEM:(OI)(CI)F" "Administrators:(OI)(CI)F" | Out-Null',
+    'icacls $root /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" | Out-Null',
+    "if ($LASTEXITCODE -ne 0) { throw 'paddock: icacls failed on the Paddock directory' }",
     'function Write-Gz([string]$path, [string]$b64) {',
     '  $bytes = [Convert]::FromBase64String($b64)',
     '  $in = New-Object IO.MemoryStream(,$bytes)',
@@ -197,7 +209,7 @@ export function windowsBootstrap(input: BootstrapInput): string {
     '  New-Item -ItemType Directory -Force -Path (Split-Path $path) | Out-Null',
     '  [IO.File]::WriteAllBytes($path, $out.ToArray())',
     '}',
-    `Write-Gz (Join-Path $root 'supervisor.json') '${gzB64(`${config}\n`)}'`,
+    `Write-Gz '${WINDOWS_SUPERVISOR_CONFIG}' '${gzB64(`${config}\n`)}'`,
   ];
   if (input.releases)
     lines.push(`Write-Gz '${guestAnchorFile(input.releases, 'windows')}' '${gzB64(input.releases.root)}'`);
@@ -208,14 +220,14 @@ export function windowsBootstrap(input: BootstrapInput): string {
   lines.push(
     '# Fetches the channel identity from Key Vault (private endpoint) with the VM identity, before each start.',
     `$fetch = @'`,
+    "$ErrorActionPreference = 'Stop'",
     `$token = (Invoke-RestMethod -Headers @{Metadata='true'} -Uri '${imdsTokenUrl(input.managedIdentityId)}').access_token`,
     `$secret = Invoke-RestMethod -Headers @{Authorization="Bearer $token"} -Uri '${input.identitySecretUrl}?api-version=7.4'`,
-    `[IO.File]::WriteAllText('${root}\\run\\identity.json', $secret.value)`,
+    `[IO.File]::WriteAllText('${root}\\run\\identity.json.tmp', $secret.value)`,
+    `Move-Item -Force '${root}\\run\\identity.json.tmp' '${root}\\run\\identity.json'`,
     `'@`,
-    "Set-Content -Path (Join-Path $root 'fetch-identity.ps1') -Value $fetch",
-    '# The golden image installs the PaddockSupervisor service (stopped, manual); enable and start it.',
-    'Set-Service -Name PaddockSupervisor -StartupType Automatic',
-    'Start-Service -Name PaddockSupervisor',
+    `Set-Content -Path '${WINDOWS_IDENTITY_SYNC}' -Value $fetch`,
+    ...windowsAgentBootstrap(guestConfig),
     '',
   );
   return lines.join('\r\n');

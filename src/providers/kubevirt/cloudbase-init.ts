@@ -2,6 +2,13 @@ import { gzipSync } from 'node:zlib';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
+import {
+  WINDOWS_HOST_SSH,
+  WINDOWS_IDENTITY_SYNC,
+  WINDOWS_PADDOCK_ROOT,
+  WINDOWS_SUPERVISOR_CONFIG,
+  windowsAgentBootstrap,
+} from '../windows-guest.ts';
 import type { CloudInitInput } from './cloud-init.ts';
 import { IDENTITY_KEY } from './cloud-init.ts';
 
@@ -10,17 +17,18 @@ import { IDENTITY_KEY } from './cloud-init.ts';
 // run it as 64-bit PowerShell under LocalSystem. It does for Windows what cloud-init.ts does for
 // Linux: writes the supervisor's config, the desired state and the release anchor, writes the
 // identity sync (the same contract as Linux: copy the identity from its disk only when the disk
-// holds a new one), and starts the PaddockSupervisor service the golden image installs
+// holds a new one), then, as Azure's does (windows-guest.ts), makes the agent's account with no
+// network, starts the host SSH server and the PaddockSupervisor task the golden image registers
 // (deploy/azure/scripts/install-paddock.ps1, shared with Azure). No credential is in here.
 
 /** Paths inside a Windows guest. */
 export const WINDOWS_GUEST = {
-  root: 'C:\\ProgramData\\Paddock',
-  supervisorConfig: 'C:\\ProgramData\\Paddock\\supervisor.json',
+  root: WINDOWS_PADDOCK_ROOT,
+  supervisorConfig: WINDOWS_SUPERVISOR_CONFIG,
   desiredState: 'C:\\ProgramData\\Paddock\\desired-state',
   identityFile: 'C:\\ProgramData\\Paddock\\identity\\identity.json',
   /** Run by the service wrapper before each supervisor start (the name Azure's bootstrap uses too). */
-  identitySync: 'C:\\ProgramData\\Paddock\\fetch-identity.ps1',
+  identitySync: WINDOWS_IDENTITY_SYNC,
   releasesAnchorDir: 'C:\\ProgramData\\Paddock\\releases',
   releasesState: 'C:\\ProgramData\\Paddock\\state\\releases',
   auditLog: 'C:\\ProgramData\\Paddock\\audit\\supervisor.jsonl',
@@ -35,7 +43,10 @@ export function windowsGuestAnchorFile(anchor: ReleaseAnchor): string {
   return `${WINDOWS_GUEST.releasesAnchorDir}\\${anchorFileName(anchor)}`;
 }
 
-/** The supervisor's config in a Windows guest: the service control manager is its parent (pid 0 as on Azure). */
+/**
+ * The supervisor's config in a Windows guest: pid 0 as on Azure (the scheduled task's wrapper
+ * passes its own pid), terminals through the host's OpenSSH server.
+ */
 export function windowsGuestSupervisorConfig(input: CloudInitInput): WorkspaceSupervisorConfig {
   return {
     workspaceId: input.workspaceId,
@@ -48,6 +59,7 @@ export function windowsGuestSupervisorConfig(input: CloudInitInput): WorkspaceSu
     homeDir: WINDOWS_GUEST.homeDir,
     auditLog: WINDOWS_GUEST.auditLog,
     providerPid: 0,
+    hostSsh: WINDOWS_HOST_SSH,
     ...(input.releases
       ? {
           releases: {
@@ -93,16 +105,17 @@ function identitySyncScript(): string {
 /** `#ps1_sysnative` user data; deterministic (files in path order). CRLF, as Windows scripts are. */
 export function renderWindowsUserData(input: CloudInitInput): string {
   const root = WINDOWS_GUEST.root;
-  const config = `${JSON.stringify(windowsGuestSupervisorConfig(input), null, 2)}\n`;
+  const guestConfig = windowsGuestSupervisorConfig(input);
+  const config = `${JSON.stringify(guestConfig, null, 2)}\n`;
   const lines = [
     PS1_SYSNATIVE,
     '# Paddock workspace bootstrap (KubeVirt; run once by cloudbase-init).',
     "$ErrorActionPreference = 'Stop'",
     `$root = '${root}'`,
-    "foreach ($dir in 'desired-state','identity','releases','state','audit') { New-Item -ItemType Directory -Force -Path (Join-Path $root $dir) | Out-Null }",
-    `foreach ($dir in '${WINDOWS_GUEST.workdir}','${WINDOWS_GUEST.homeDir}') { New-Item -ItemType Directory -Force -Path $dir | Out-Null }`,
+    "foreach ($dir in 'desired-state','identity','releases','state','audit','logs') { New-Item -ItemType Directory -Force -Path (Join-Path $root $dir) | Out-Null }",
     '# Only SYSTEM and Administrators may read the Paddock directory (identity, config, release state).',
-    'icacls $root /inheritance:r /grant:r "SYSTEM:(OI)(CI)F" "Administrators:(OI)(CI)F" | Out-Null',
+    'icacls $root /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" | Out-Null',
+    "if ($LASTEXITCODE -ne 0) { throw 'paddock: icacls failed on the Paddock directory' }",
     'function Write-Gz([string]$path, [string]$b64) {',
     '  $bytes = [Convert]::FromBase64String($b64)',
     '  $in = New-Object IO.MemoryStream(,$bytes)',
@@ -128,9 +141,7 @@ export function renderWindowsUserData(input: CloudInitInput): string {
   }
   lines.push(
     `Write-Gz '${WINDOWS_GUEST.identitySync}' '${gzB64(identitySyncScript())}'`,
-    '# The golden image installs the PaddockSupervisor service (stopped, manual); enable and start it.',
-    'Set-Service -Name PaddockSupervisor -StartupType Automatic',
-    'Start-Service -Name PaddockSupervisor',
+    ...windowsAgentBootstrap(guestConfig),
     '',
   );
   return lines.join('\r\n');

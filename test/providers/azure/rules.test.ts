@@ -511,7 +511,7 @@ describe('azure rules', () => {
       String((props(windowsVm)['osProfile'] as Json)['customData']),
       'base64',
     ).toString('utf8');
-    assert.match(script, /Start-Service -Name PaddockSupervisor/);
+    assert.match(script, /Start-ScheduledTask -TaskName 'PaddockSupervisor'/);
     assert.match(script, /vault\.azure\.net\/secrets\//);
   });
 });

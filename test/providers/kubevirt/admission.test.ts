@@ -297,7 +297,7 @@ describe('kubevirt admission rules', () => {
       volume.cloudInitNoCloud = drive;
       assertRejected(objects, 'windows-user-data-on-config-drive', 'PDK_KUBEVIRT_RESOURCE_INVALID');
       delete volume.cloudInitNoCloud;
-      volume.cloudInitConfigDrive = { userData: '#ps1_sysnative\nStart-Service PaddockSupervisor' };
+      volume.cloudInitConfigDrive = { userData: '#ps1_sysnative\nStart-ScheduledTask PaddockSupervisor' };
       assertRejected(objects, 'windows-user-data-on-config-drive', 'PDK_KUBEVIRT_RESOURCE_INVALID');
       // A Linux VM keeps NoCloud: the rule is about Windows guests only.
       const linux = await rendered();

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { generateIdentity } from '../../../src/core/channel/index.ts';
 import type { WorkspaceSpec } from '../../../src/providers/index.ts';
+import { WINDOWS_HOST_SSH } from '../../../src/providers/windows-guest.ts';
 import {
   channelUrlOf,
   type KubeObject,
@@ -116,7 +117,7 @@ describe('kubevirt Windows workspaces', () => {
     assert.match(only(windows, 'DataVolume').spec.source.registry.url, /^docker:\/\/.+@sha256:[0-9a-f]{64}$/);
   });
 
-  it('cloudbase-init user data: #ps1_sysnative, the supervisor config dialing the in-cluster channel, desired state, identity sync, service start; no credential', async () => {
+  it('cloudbase-init user data: #ps1_sysnative, the supervisor config dialing the in-cluster channel with host SSH terminals, desired state, identity sync, task start; no credential', async () => {
     const objects = objectsOf(renderKubeVirt(await windowsFixtureInput()));
     const vm = only(objects, 'VirtualMachine');
     const script = userData(objects, vm);
@@ -131,7 +132,10 @@ describe('kubevirt Windows workspaces', () => {
     const sync = files.get(WINDOWS_GUEST.identitySync) ?? '';
     assert.match(sync, /no identity on its disk/);
     assert.match(sync, /Get-FileHash -Algorithm SHA256/);
-    assert.match(script, /Start-Service -Name PaddockSupervisor\r\n$/);
+    // Terminals through the host's OpenSSH server; the task's wrapper passes its pid.
+    assert.deepEqual(config.hostSsh, WINDOWS_HOST_SSH);
+    assert.equal(config.providerPid, 0);
+    assert.match(script, /Start-ScheduledTask -TaskName 'PaddockSupervisor'\r\n$/);
     assert.ok(!script.includes('PRIVATE KEY') && !/"d"\s*:/.test([...files.values()].join('\n')));
   });
 

@@ -1,0 +1,108 @@
+import type { HostSshConfig } from '../core/channel/index.ts';
+import { PaddockError } from '../core/errors.ts';
+
+// What both VM providers' Windows first-boot scripts share (KubeVirt's cloudbase-init user data,
+// Azure's custom data): the paths the golden image (deploy/azure/scripts/install-paddock.ps1)
+// installs to, the host OpenSSH server every terminal logs in to, and the PowerShell that makes
+// the agent's account and starts the supervisor. The providers never import each other, so it
+// lives here. docs/windows.md.
+
+/** Paddock's private directory in the guest (SYSTEM and Administrators only). */
+export const WINDOWS_PADDOCK_ROOT = 'C:\\ProgramData\\Paddock';
+/** The supervisor's config; the golden image's scheduled task passes it (`--config`). */
+export const WINDOWS_SUPERVISOR_CONFIG = `${WINDOWS_PADDOCK_ROOT}\\supervisor.json`;
+/** Run by the service wrapper before each supervisor start (`--identity-sync`). */
+export const WINDOWS_IDENTITY_SYNC = `${WINDOWS_PADDOCK_ROOT}\\fetch-identity.ps1`;
+/** The scheduled task the golden image registers (disabled) and the first-boot script starts. */
+export const WINDOWS_SUPERVISOR_TASK = 'PaddockSupervisor';
+/** The one unprivileged local account every terminal runs as. */
+export const WINDOWS_AGENT_ACCOUNT = 'paddock-agent';
+/** The Windows Firewall rule that blocks all of the agent's outbound traffic. */
+export const WINDOWS_AGENT_FIREWALL_RULE = 'PaddockAgentNoNetwork';
+
+/** The host's OpenSSH server as the golden image configures it (its sshd_config names the same paths). */
+export const WINDOWS_HOST_SSH: HostSshConfig = {
+  port: 22,
+  account: WINDOWS_AGENT_ACCOUNT,
+  hostKeyFile: 'C:\\ProgramData\\ssh\\ssh_host_ed25519_key.pub',
+  sshClient: 'C:\\Windows\\System32\\OpenSSH\\ssh.exe',
+  authorizedKeysFile: `${WINDOWS_PADDOCK_ROOT}\\ssh\\supervisor_authorized_keys`,
+};
+
+const SYSTEM_SID = 'S-1-5-18';
+const ADMINISTRATORS_SID = 'S-1-5-32-544';
+const USERS_SID = 'S-1-5-32-545';
+
+const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('\\'));
+
+/** Every path here goes into a single-quoted PowerShell string. */
+function quoted(path: string): string {
+  if (!/^[A-Za-z]:\\[A-Za-z0-9 ._\\-]*$/.test(path))
+    throw new PaddockError('PDK_WORKSPACE_PROVIDER', `${JSON.stringify(path)} is not a plain Windows path`);
+  return `'${path}'`;
+}
+
+/**
+ * The end of a Windows first-boot script (PowerShell lines, run as LocalSystem with
+ * `$ErrorActionPreference = 'Stop'`, after the config and identity sync are written): the agent's
+ * account, its directories, the firewall rule that takes its network away, the host SSH server,
+ * then the supervisor. In that order: the supervisor must never start before the agent is cut
+ * off. Deterministic: the account's password is drawn on the VM, never rendered.
+ */
+export function windowsAgentBootstrap(dirs: {
+  readonly workdir: string;
+  readonly homeDir: string;
+}): string[] {
+  const agent = WINDOWS_AGENT_ACCOUNT;
+  /** `icacls TARGET` granting SYSTEM and Administrators full control and dropping everything inherited. */
+  const grantPrivate = (target: string) =>
+    `icacls ${target} /inheritance:r /grant:r "*${SYSTEM_SID}:(OI)(CI)F" "*${ADMINISTRATORS_SID}:(OI)(CI)F"`;
+  return [
+    '# Native commands do not stop the script on failure by themselves.',
+    'function Assert-Exit([string]$what) { if ($LASTEXITCODE -ne 0) { throw "paddock: $what failed (exit $LASTEXITCODE)" } }',
+    `# The agent's account: every terminal logs in as it through the host's own OpenSSH server. Made`,
+    '# here, not in the image (sysprep gives every VM new local SIDs); remade if a failed run left one.',
+    '# Its password is random, drawn here, never written anywhere and never used: sshd logs in by key.',
+    `$agent = '${agent}'`,
+    'if (Get-LocalUser -Name $agent -ErrorAction SilentlyContinue) { Remove-LocalUser -Name $agent }',
+    '$random = New-Object byte[] 48',
+    '$rng = [Security.Cryptography.RandomNumberGenerator]::Create()',
+    '$rng.GetBytes($random)',
+    '$rng.Dispose()',
+    "$password = ConvertTo-SecureString ('Pk1!' + [Convert]::ToBase64String($random)) -AsPlainText -Force",
+    '[Array]::Clear($random, 0, $random.Length)',
+    "New-LocalUser -Name $agent -Password $password -PasswordNeverExpires -AccountNeverExpires -UserMayNotChangePassword -Description 'Paddock workspace terminals (no network)' | Out-Null",
+    "Remove-Variable -Name 'password', 'random'",
+    '$sid = (Get-LocalUser -Name $agent).SID.Value',
+    `# A member of Users and of nothing else.`,
+    `if (-not (Get-LocalGroupMember -SID '${USERS_SID}' -Member $agent -ErrorAction SilentlyContinue)) { Add-LocalGroupMember -SID '${USERS_SID}' -Member $agent }`,
+    "# The agent's workspace and home: SYSTEM, Administrators and the agent, nobody else. Reset first:",
+    "# a rebuilt VM's data disk still names the previous VM's account.",
+    `foreach ($dir in ${quoted(dirs.workdir)},${quoted(dirs.homeDir)}) {`,
+    '  New-Item -ItemType Directory -Force -Path $dir | Out-Null',
+    "  icacls $dir /reset /Q | Out-Null; Assert-Exit 'icacls /reset'",
+    `  ${grantPrivate('$dir')} "*\${sid}:(OI)(CI)F" /Q | Out-Null; Assert-Exit 'icacls /grant'`,
+    '  icacls $dir /setowner "*$sid" /Q | Out-Null; Assert-Exit \'icacls /setowner\'',
+    '}',
+    "# The supervisor's authorized key for the SSH server: SYSTEM and Administrators only (sshd refuses",
+    '# a key file anyone else may write).',
+    `$sshDir = ${quoted(parentOf(WINDOWS_HOST_SSH.authorizedKeysFile))}`,
+    'New-Item -ItemType Directory -Force -Path $sshDir | Out-Null',
+    `${grantPrivate('$sshDir')} /Q | Out-Null; Assert-Exit 'icacls'`,
+    '# No network for the agent: every outbound connection its processes make is blocked, on every',
+    '# profile (a block rule wins over any allow rule). Loopback is exempt from Windows Firewall rules,',
+    '# so the agent still reaches the local sshd and supervisor, and nothing else. Work a system service',
+    '# does on its behalf (the DNS client, BITS) is not its traffic: the VM boundary still holds there.',
+    'Set-NetFirewallProfile -All -Enabled True',
+    `Get-NetFirewallRule -Name '${WINDOWS_AGENT_FIREWALL_RULE}' -ErrorAction SilentlyContinue | Remove-NetFirewallRule`,
+    `New-NetFirewallRule -Name '${WINDOWS_AGENT_FIREWALL_RULE}' -DisplayName 'Paddock agent: no network' -Direction Outbound -Action Block -LocalUser "D:(A;;CC;;;$sid)" -Profile Any | Out-Null`,
+    '# The host SSH server (the image configures it: loopback only, this account only, keys only). Its',
+    '# first start makes this VM its own host keys; the supervisor announces and pins the ed25519 one.',
+    'Set-Service -Name sshd -StartupType Automatic',
+    'Start-Service -Name sshd',
+    `if (-not (Test-Path ${quoted(WINDOWS_HOST_SSH.hostKeyFile)})) { throw 'paddock: sshd made no ed25519 host key' }`,
+    '# The golden image registers the PaddockSupervisor task disabled; enable and start it.',
+    `Enable-ScheduledTask -TaskName '${WINDOWS_SUPERVISOR_TASK}' | Out-Null`,
+    `Start-ScheduledTask -TaskName '${WINDOWS_SUPERVISOR_TASK}'`,
+  ];
+}
