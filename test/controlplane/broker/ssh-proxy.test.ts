@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { makeWorkspace } from '../../support/sandbox-harness.ts';
 import { type BrokerHarness, principal, startBrokerHarness } from './support/broker-server.ts';
 import { prepareSshDir, sshdTarget } from './support/sshd-target.ts';
+import { brokerProxyOption, pinnedSshOptions, runSsh } from '../../support/ssh-client.ts';
 
 // Issue 6 (control plane), SSH through the broker: OpenSSH's client with
 // `ProxyCommand='paddock connect --stdio %h'`, the real CLI, the real broker, and Debian's
@@ -64,40 +65,10 @@ describe('SSH ProxyCommand through the broker', () => {
   ): Promise<{ code: number | null; out: string; err: string }> {
     const knownHosts = join(home, `known_hosts-${Math.random().toString(36).slice(2)}`);
     writeFileSync(knownHosts, `ws-alice ${knownHost}\n`);
-    const child = spawn(
-      'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-o',
-        `ProxyCommand=${process.execPath} ${PADDOCK} connect --stdio %h`,
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-i',
-        identity,
-        'agent@ws-alice',
-        command,
-      ],
-      {
-        env: { PATH: '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: home },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    return runSsh(
+      [...pinnedSshOptions(identity, knownHosts), ...brokerProxyOption(PADDOCK), 'agent@ws-alice', command],
+      { PATH: '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: home },
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
   }
 
   it('runs a command over SSH in the sandbox, with the exit status', async () => {

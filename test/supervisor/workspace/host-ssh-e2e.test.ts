@@ -16,6 +16,7 @@ import {
 } from '../../controlplane/broker/support/broker-server.ts';
 import { connectTerminal } from '../../controlplane/broker/support/terminal-client.ts';
 import { type HostSshd, keyPair, startHostSshd, strictDir } from '../../support/host-sshd.ts';
+import { brokerProxyOption, pinnedSshOptions, runSsh } from '../../support/ssh-client.ts';
 
 // The Windows guest's supervisor path end to end, on Linux's OpenSSH: the real supervisor
 // (main.ts) started as a service wrapper starts it (config providerPid 0, `--provider-pid`),
@@ -141,48 +142,22 @@ describe("Windows supervisor path end to end on Linux's OpenSSH: main.ts with ho
   it("ssh mode: OpenSSH's client through paddock connect, the broker and the channel reaches the host's server", async () => {
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `${WS} ${channel.sshHostKey(WS)}\n`);
-    const child = spawn(
-      SSH_CLIENT,
+    const { code, out, err } = await runSsh(
       [
-        '-F',
-        'none',
-        '-o',
-        `ProxyCommand=${process.execPath} ${PADDOCK} connect --stdio %h`,
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'GlobalKnownHostsFile=none',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-i',
-        alice.key,
+        ...pinnedSshOptions(alice.key, knownHosts),
+        ...brokerProxyOption(PADDOCK),
         `root@${WS}`,
         'echo "via-broker-$((2*21))"; exit 2',
       ],
       {
-        env: {
-          PATH: '/usr/bin:/bin',
-          HOME: dir,
-          XDG_CONFIG_HOME: join(dir, 'no-saved-session'),
-          PADDOCK_SERVER: broker.origin,
-          PADDOCK_TOKEN: 'tok-alice',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        PATH: '/usr/bin:/bin',
+        HOME: dir,
+        XDG_CONFIG_HOME: join(dir, 'no-saved-session'),
+        PADDOCK_SERVER: broker.origin,
+        PADDOCK_TOKEN: 'tok-alice',
       },
+      SSH_CLIENT,
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const [code] = (await once(child, 'close')) as [number | null];
     assert.equal(code, 2, `ssh: ${err}\nsupervisor: ${supervisor.log().slice(-2000)}`);
     assert.equal(out, 'via-broker-42\n');
     const attached = broker.events.filter((event) => event.metadata.event_code === 'terminal.attached');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { TerminalEnd, WorkspaceTerminal } from '../../../src/supervisor/wor
 import { workspaceTerminals } from '../../../src/supervisor/workspace/workspace-terminals.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
 import { freePort, type HostSshd, keyPair, startHostSshd, strictDir } from '../../support/host-sshd.ts';
+import { pinnedSshOptions, runSsh, type SshResult } from '../../support/ssh-client.ts';
 
 // The Windows guest's terminal path (config.hostSsh: no sandbox; every terminal on the host's
 // own OpenSSH server as one local account), exercised on Linux against real OpenSSH: Debian's
@@ -54,47 +55,13 @@ function collect(terminal: WorkspaceTerminal) {
   };
 }
 
-interface SshResult {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
 /** OpenSSH's client, as a user's would run, to 127.0.0.1:port with `identity`, pinning `knownHosts`. */
 function ssh(port: number, identity: string, knownHosts: string, command: string): Promise<SshResult> {
-  const child = spawn(
+  return runSsh(
+    [...pinnedSshOptions(identity, knownHosts), '-p', String(port), 'root@127.0.0.1', command],
+    { PATH: '/usr/bin:/bin' },
     SSH_CLIENT,
-    [
-      '-F',
-      'none',
-      '-i',
-      identity,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'GlobalKnownHostsFile=none',
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-p',
-      String(port),
-      'root@127.0.0.1',
-      command,
-    ],
-    { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
 }
 
 /**

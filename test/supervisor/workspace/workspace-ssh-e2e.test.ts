@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { workspaceDirs } from '../../../src/providers/index.ts';
 import { connectTerminal } from '../../controlplane/broker/support/terminal-client.ts';
 import { bearer, type Harness, loginToken, startHarness } from '../../controlplane/http/harness.ts';
+import { brokerProxyOption, pinnedSshOptions, runSsh, type SshResult } from '../../support/ssh-client.ts';
 
 // Issue 6 (control plane), SSH ProxyCommand into a real workspace, all real: the control plane
 // on a real HTTP server (sign-in by the embedded IdP, the route table, the broker), the
@@ -20,12 +21,6 @@ const PADDOCK = fileURLToPath(new URL('../../../bin/paddock.js', import.meta.url
 const WS = 'ws-alice';
 const ALICE = 'alice@example.com';
 const CONNECT_MS = 30_000;
-
-interface SshResult {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
 
 describe('SSH into a workspace through the broker (ProxyCommand), end to end', () => {
   let dir: string;
@@ -48,47 +43,22 @@ describe('SSH into a workspace through the broker (ProxyCommand), end to end', (
     hosts = knownHosts,
     options: readonly string[] = [],
   ): Promise<SshResult> {
-    const child = spawn(
-      'ssh',
+    return runSsh(
       [
-        '-F',
-        '/dev/null',
-        '-o',
-        `ProxyCommand=${process.execPath} ${PADDOCK} connect --stdio %h`,
-        '-o',
-        `UserKnownHostsFile=${hosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-i',
-        identity,
+        ...pinnedSshOptions(identity, hosts),
+        ...brokerProxyOption(PADDOCK),
         ...options,
         `agent@${WS}`,
         command,
       ],
       {
-        env: {
-          PATH: '/usr/bin:/bin',
-          HOME: dir,
-          XDG_CONFIG_HOME: join(dir, 'no-saved-session'),
-          PADDOCK_SERVER: h.origin,
-          PADDOCK_TOKEN: token,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        PATH: '/usr/bin:/bin',
+        HOME: dir,
+        XDG_CONFIG_HOME: join(dir, 'no-saved-session'),
+        PADDOCK_SERVER: h.origin,
+        PADDOCK_TOKEN: token,
       },
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
   }
 
   before(async () => {
