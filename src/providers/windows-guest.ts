@@ -1,10 +1,10 @@
-import type { HostSshConfig } from '../core/channel/index.ts';
+import type { HostEgressConfig, HostSshConfig } from '../core/channel/index.ts';
 import { PaddockError } from '../core/errors.ts';
 
 // What both VM providers' Windows first-boot scripts share (KubeVirt's cloudbase-init user data,
 // Azure's custom data): the paths the golden image (deploy/azure/scripts/install-paddock.ps1)
-// installs to, the host OpenSSH server every terminal logs in to, and the PowerShell that makes
-// the agent's account and starts the supervisor. The providers never import each other, so it
+// installs to, the host OpenSSH server every terminal logs in to, the egress gateway the agent is
+// pointed at, and the PowerShell that makes the agent's account and starts the supervisor. The providers never import each other, so it
 // lives here. docs/windows.md.
 
 /** Paddock's private directory in the guest (SYSTEM and Administrators only). */
@@ -29,6 +29,42 @@ export const WINDOWS_HOST_SSH: HostSshConfig = {
   authorizedKeysFile: `${WINDOWS_PADDOCK_ROOT}\\ssh\\supervisor_authorized_keys`,
 };
 
+/**
+ * The supervisor's egress gateway on 127.0.0.1, the agent's only way out (the firewall rule blocks
+ * the account's every other connection; loopback is exempt). The CA file is in a directory the
+ * agent may read but not write (SYSTEM and Administrators full control, Users read & execute): the
+ * supervisor writes the bundle there (public roots and the workspace CA).
+ */
+export const WINDOWS_HOST_EGRESS: HostEgressConfig = {
+  proxyPort: 3128,
+  socksPort: 1080,
+  caCertFile: 'C:\\ProgramData\\PaddockAgent\\workspace-ca.pem',
+};
+
+/**
+ * The machine environment that points every process of the agent's logons at the gateway, as
+ * (name, value) pairs in the order the first-boot script sets them. One spelling per name: Windows
+ * environment names are case-insensitive. Not NODE_USE_ENV_PROXY: machine-wide it would send the
+ * supervisor's own connections (its channel) through the gateway.
+ */
+export function windowsAgentEnvironment(egress: HostEgressConfig): ReadonlyArray<readonly [string, string]> {
+  for (const port of [egress.proxyPort, egress.socksPort])
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new PaddockError('PDK_WORKSPACE_PROVIDER', `hostEgress port ${port} is not a TCP port`);
+  quoted(egress.caCertFile);
+  const proxy = `http://127.0.0.1:${egress.proxyPort}`;
+  return [
+    ['HTTP_PROXY', proxy],
+    ['HTTPS_PROXY', proxy],
+    ['ALL_PROXY', `socks5h://127.0.0.1:${egress.socksPort}`],
+    ['NO_PROXY', 'localhost,127.0.0.1'],
+    ['SSL_CERT_FILE', egress.caCertFile],
+    ['NODE_EXTRA_CA_CERTS', egress.caCertFile],
+    ['REQUESTS_CA_BUNDLE', egress.caCertFile],
+    ['GIT_SSL_CAINFO', egress.caCertFile],
+  ];
+}
+
 const SYSTEM_SID = 'S-1-5-18';
 const ADMINISTRATORS_SID = 'S-1-5-32-544';
 const USERS_SID = 'S-1-5-32-545';
@@ -42,17 +78,29 @@ function quoted(path: string): string {
   return `'${path}'`;
 }
 
+/** sshd's service key: SCM merges its `Environment` (REG_MULTI_SZ) into the service's at every start. */
+const SSHD_SERVICE_KEY = 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\sshd';
+
 /**
  * The end of a Windows first-boot script (PowerShell lines, run as LocalSystem with
  * `$ErrorActionPreference = 'Stop'`, after the config and identity sync are written): the agent's
- * account, its directories, the firewall rule that takes its network away, the host SSH server,
- * then the supervisor. In that order: the supervisor must never start before the agent is cut
- * off. Deterministic: the account's password is drawn on the VM, never rendered.
+ * account, its directories, the firewall rule that takes its network away, the environment that
+ * points it at the supervisor's egress gateway (`config.hostEgress`, the same the supervisor is
+ * given), the host SSH server, then the supervisor. In that order: the supervisor must never start
+ * before the agent is cut off, nor a terminal before its environment names the gateway.
+ * Deterministic: the account's password is drawn on the VM, never rendered.
  */
-export function windowsAgentBootstrap(dirs: {
+export function windowsAgentBootstrap(config: {
   readonly workdir: string;
   readonly homeDir: string;
+  readonly hostEgress?: HostEgressConfig | undefined;
 }): string[] {
+  if (!config.hostEgress)
+    throw new PaddockError(
+      'PDK_WORKSPACE_PROVIDER',
+      "a Windows guest's supervisor config has no hostEgress: the first-boot script points the agent at that gateway",
+    );
+  const environment = windowsAgentEnvironment(config.hostEgress);
   const agent = WINDOWS_AGENT_ACCOUNT;
   /** `icacls TARGET` granting SYSTEM and Administrators full control and dropping everything inherited. */
   const grantPrivate = (target: string) =>
@@ -71,14 +119,14 @@ export function windowsAgentBootstrap(dirs: {
     '$rng.Dispose()',
     "$password = ConvertTo-SecureString ('Pk1!' + [Convert]::ToBase64String($random)) -AsPlainText -Force",
     '[Array]::Clear($random, 0, $random.Length)',
-    "New-LocalUser -Name $agent -Password $password -PasswordNeverExpires -AccountNeverExpires -UserMayNotChangePassword -Description 'Paddock workspace terminals (no network)' | Out-Null",
+    "New-LocalUser -Name $agent -Password $password -PasswordNeverExpires -AccountNeverExpires -UserMayNotChangePassword -Description 'Paddock workspace terminals (gateway only)' | Out-Null",
     "Remove-Variable -Name 'password', 'random'",
     '$sid = (Get-LocalUser -Name $agent).SID.Value',
     `# A member of Users and of nothing else.`,
     `if (-not (Get-LocalGroupMember -SID '${USERS_SID}' -Member $agent -ErrorAction SilentlyContinue)) { Add-LocalGroupMember -SID '${USERS_SID}' -Member $agent }`,
     "# The agent's workspace and home: SYSTEM, Administrators and the agent, nobody else. Reset first:",
     "# a rebuilt VM's data disk still names the previous VM's account.",
-    `foreach ($dir in ${quoted(dirs.workdir)},${quoted(dirs.homeDir)}) {`,
+    `foreach ($dir in ${quoted(config.workdir)},${quoted(config.homeDir)}) {`,
     '  New-Item -ItemType Directory -Force -Path $dir | Out-Null',
     "  icacls $dir /reset /Q | Out-Null; Assert-Exit 'icacls /reset'",
     `  ${grantPrivate('$dir')} "*\${sid}:(OI)(CI)F" /Q | Out-Null; Assert-Exit 'icacls /grant'`,
@@ -96,6 +144,30 @@ export function windowsAgentBootstrap(dirs: {
     'Set-NetFirewallProfile -All -Enabled True',
     `Get-NetFirewallRule -Name '${WINDOWS_AGENT_FIREWALL_RULE}' -ErrorAction SilentlyContinue | Remove-NetFirewallRule`,
     `New-NetFirewallRule -Name '${WINDOWS_AGENT_FIREWALL_RULE}' -DisplayName 'Paddock agent: no network' -Direction Outbound -Action Block -LocalUser "D:(A;;CC;;;$sid)" -Profile Any | Out-Null`,
+    "# The agent's way out: the supervisor's egress gateway on 127.0.0.1 (an explicit proxy and SOCKS5;",
+    '# loopback is exempt from the rule above). Only clients that honour the proxy variables use it:',
+    '# nothing intercepts the rest, which the rule drops. The CA bundle the supervisor writes for it is',
+    '# in a directory the agent may read, not write (SYSTEM and Administrators full control, Users read',
+    '# and execute). Remade: nothing in it predates this VM.',
+    `$caDir = ${quoted(parentOf(config.hostEgress.caCertFile))}`,
+    'if (Test-Path $caDir) { Remove-Item -Recurse -Force -Path $caDir }',
+    'New-Item -ItemType Directory -Force -Path $caDir | Out-Null',
+    `${grantPrivate('$caDir')} "*${USERS_SID}:(OI)(CI)RX" /Q | Out-Null; Assert-Exit 'icacls'`,
+    `icacls $caDir /setowner "*${ADMINISTRATORS_SID}" /Q | Out-Null; Assert-Exit 'icacls /setowner'`,
+    "# Machine scope, so that every process of every agent logon has them: sshd builds each terminal's",
+    "# environment (both modes) from the machine's. Newer sshd releases read the registry at each logon;",
+    "# 8.1 (Windows Server 2022's) passes on its own environment, which for a LocalSystem service is the",
+    "# one services.exe read at boot, before these existed: hence sshd's service Environment too (merged",
+    "# in at every start of the service). Both are set before sshd starts. SYSTEM's processes see them as",
+    "# well: the supervisor's Node reads no proxy variable (no NODE_USE_ENV_PROXY) and trusts the",
+    "# workspace CA, its own; Windows PowerShell 5.1's web cmdlets, which fetch-identity.ps1 uses (the",
+    '# wrapper runs powershell.exe), take the WinINet proxy settings, not these (.NET Framework).',
+    ...environment.map(
+      ([name, value]) => `[Environment]::SetEnvironmentVariable('${name}', '${value}', 'Machine')`,
+    ),
+    `Set-ItemProperty -Path '${SSHD_SERVICE_KEY}' -Name Environment -Type MultiString -Value @(${environment
+      .map(([name, value]) => `'${name}=${value}'`)
+      .join(', ')})`,
     '# The host SSH server (the image configures it: loopback only, this account only, keys only). Its',
     '# first start makes this VM its own host keys; the supervisor announces and pins the ed25519 one.',
     'Set-Service -Name sshd -StartupType Automatic',

@@ -4,9 +4,12 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { supervisorConfig, windowsBootstrap } from '../../src/providers/azure/index.ts';
 import { renderKubeVirt, WINDOWS_GUEST } from '../../src/providers/kubevirt/index.ts';
+import type { HostEgressConfig } from '../../src/core/channel/index.ts';
+import { identitySyncCommand } from '../../src/supervisor/workspace/service-loop.ts';
 import {
   WINDOWS_AGENT_ACCOUNT,
   WINDOWS_AGENT_FIREWALL_RULE,
+  WINDOWS_HOST_EGRESS,
   WINDOWS_HOST_SSH,
   WINDOWS_IDENTITY_SYNC,
   WINDOWS_SUPERVISOR_CONFIG,
@@ -19,8 +22,9 @@ import { fixtureAnchor } from './release-fixture.ts';
 
 // The Windows first-boot scripts of both VM providers (KubeVirt's cloudbase-init user data and
 // Azure's custom data) and the golden image script they rely on: the agent's account and its
-// firewall rule before anything starts, the host SSH server the image configures, the task that
-// runs the supervisor. CI has no Windows, so none of this runs here: these are checks of the text
+// firewall rule before anything starts, the environment that points the agent at the supervisor's
+// egress gateway and the CA directory it reads, the host SSH server the image configures, the task
+// that runs the supervisor. CI has no Windows, so none of this runs here: these are checks of the text
 // (what it does and in what order) and a real PowerShell parse (tree-sitter's grammar, as wasm).
 
 const IMAGE_SCRIPT_URL = new URL('../../deploy/azure/scripts/install-paddock.ps1', import.meta.url);
@@ -121,8 +125,125 @@ function passwordLeaks(script: string): string[] {
   return leaks;
 }
 
+/** The supervisor config the KubeVirt user data writes (decoded from its Write-Gz line). */
+function writtenConfig(userData: string): {
+  hostSsh?: unknown;
+  hostEgress?: HostEgressConfig;
+  providerPid?: number;
+} {
+  const written = /^Write-Gz 'C:\\ProgramData\\Paddock\\supervisor\.json' '([^']+)'\r?$/m.exec(userData);
+  assert.ok(written?.[1], 'the user data writes supervisor.json');
+  return JSON.parse(gunzipSync(Buffer.from(written[1], 'base64')).toString('utf8'));
+}
+
+/** What the agent's logons must see, from the gateway's config alone (spelled out, not computed by the code under test). */
+function gatewayEnvironment(egress: HostEgressConfig): Map<string, string> {
+  return new Map([
+    ['HTTP_PROXY', `http://127.0.0.1:${egress.proxyPort}`],
+    ['HTTPS_PROXY', `http://127.0.0.1:${egress.proxyPort}`],
+    ['ALL_PROXY', `socks5h://127.0.0.1:${egress.socksPort}`],
+    ['NO_PROXY', 'localhost,127.0.0.1'],
+    ['SSL_CERT_FILE', egress.caCertFile],
+    ['NODE_EXTRA_CA_CERTS', egress.caCertFile],
+    ['REQUESTS_CA_BUNDLE', egress.caCertFile],
+    ['GIT_SSL_CAINFO', egress.caCertFile],
+  ]);
+}
+
+const SSHD_ENVIRONMENT_LINE =
+  /^Set-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\sshd' -Name Environment -Type MultiString -Value @\((.*)\)$/;
+
+/**
+ * How a script's environment for the agent departs from the gateway's config: the machine
+ * variables (`[Environment]::SetEnvironmentVariable(NAME, VALUE, 'Machine')`) and sshd's service
+ * Environment must both be exactly `gatewayEnvironment(egress)`, one spelling per name (Windows
+ * compares names case-insensitively), machine scope only, and nothing that would send SYSTEM's
+ * own connections (the supervisor's channel) through the gateway.
+ */
+function environmentProblems(script: string, egress: HostEgressConfig): string[] {
+  const problems: string[] = [];
+  const expected = gatewayEnvironment(egress);
+  const machine = new Map<string, string>();
+  const lines = script.split(/\r?\n/);
+  for (const line of lines) {
+    if (!/SetEnvironmentVariable/.test(line)) continue;
+    const match = /^\[Environment\]::SetEnvironmentVariable\('([^']+)', '([^']*)', '([^']+)'\)$/.exec(line);
+    if (!match) {
+      problems.push(`not a plain machine variable: ${line}`);
+      continue;
+    }
+    const [, name = '', value = '', scope = ''] = match;
+    if (scope !== 'Machine') problems.push(`${name}: scope ${scope}, not Machine`);
+    if ([...machine.keys()].some((known) => known.toUpperCase() === name.toUpperCase()))
+      problems.push(`${name}: set twice (names are case-insensitive on Windows)`);
+    machine.set(name, value);
+  }
+  const compare = (where: string, actual: Map<string, string>) => {
+    for (const [name, value] of expected)
+      if (actual.get(name) !== value) problems.push(`${where} ${name}=${actual.get(name)}, want ${value}`);
+    for (const name of actual.keys()) if (!expected.has(name)) problems.push(`${where} sets ${name}`);
+  };
+  compare('machine', machine);
+  const sshdLines = lines.filter((line) => /Services\\sshd/.test(line));
+  const sshd = new Map<string, string>();
+  const sshdLine = SSHD_ENVIRONMENT_LINE.exec(sshdLines[0] ?? '');
+  if (sshdLines.length !== 1 || !sshdLine)
+    problems.push("sshd's service Environment is not set exactly once");
+  else
+    for (const [, entry = ''] of (sshdLine[1] ?? '').matchAll(/'([^']*)'/g)) {
+      const at = entry.indexOf('=');
+      sshd.set(entry.slice(0, at), entry.slice(at + 1));
+    }
+  compare("sshd's service", sshd);
+  if (lines.some((line) => !line.trimStart().startsWith('#') && /NODE_USE_ENV_PROXY/i.test(line)))
+    problems.push('NODE_USE_ENV_PROXY routes the supervisor itself');
+  return problems;
+}
+
+/** The CA directory's grant line: `icacls $caDir /inheritance:r /grant:r "*SID:(OI)(CI)RIGHTS" ...`. */
+const CA_DIR_GRANT =
+  /^icacls \$caDir \/inheritance:r \/grant:r ((?:"\*[^"]+" )+)\/Q \| Out-Null; Assert-Exit /;
+
+/**
+ * How a script's CA directory departs from "the agent may read, nobody but SYSTEM and
+ * Administrators may write": the parent of `caCertFile`, remade, nothing inherited, SYSTEM and
+ * Administrators full control, Users read & execute and nothing more, owned by Administrators,
+ * and no other icacls on it.
+ */
+function caDirectoryProblems(script: string, caCertFile: string): string[] {
+  const problems: string[] = [];
+  const lines = script.split(/\r?\n/);
+  const dir = caCertFile.slice(0, caCertFile.lastIndexOf('\\'));
+  const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+  if (!lines.includes(`$caDir = '${dir}'`)) problems.push(`$caDir is not ${dir}`);
+  const removed = at(/^if \(Test-Path \$caDir\) \{ Remove-Item -Recurse -Force -Path \$caDir \}$/);
+  const made = at(/^New-Item -ItemType Directory -Force -Path \$caDir \| Out-Null$/);
+  const icaclsLines = lines.filter((line) => /\$caDir/.test(line) && /icacls/.test(line));
+  const grant = CA_DIR_GRANT.exec(icaclsLines[0] ?? '');
+  if (removed < 0 || made < removed) problems.push('the directory is not remade');
+  if (!grant) return [...problems, `no grant line that drops inheritance: ${icaclsLines[0]}`];
+  const granted = new Map<string, string>();
+  for (const [, sid = '', rights = ''] of (grant[1] ?? '').matchAll(/"\*([^:"]+):([^"]+)"/g))
+    granted.set(sid, rights.replace(/\((OI|CI|IO|NP)\)/g, ''));
+  for (const [sid, rights] of granted) {
+    const admin = sid === 'S-1-5-18' || sid === 'S-1-5-32-544';
+    if (!admin && sid !== 'S-1-5-32-545') problems.push(`${sid} may be granted nothing`);
+    else if (admin ? rights !== 'F' : !['R', 'RX'].includes(rights)) problems.push(`${sid} gets ${rights}`);
+  }
+  for (const sid of ['S-1-5-18', 'S-1-5-32-544', 'S-1-5-32-545'])
+    if (!granted.has(sid)) problems.push(`${sid} is not granted`);
+  if (
+    icaclsLines[1] !== `icacls $caDir /setowner "*S-1-5-32-544" /Q | Out-Null; Assert-Exit 'icacls /setowner'`
+  )
+    problems.push(`not owned by Administrators: ${icaclsLines[1]}`);
+  if (icaclsLines.length !== 2) problems.push(`${icaclsLines.length} icacls lines on $caDir`);
+  if (made > lines.indexOf(icaclsLines[0] ?? ''))
+    problems.push('the grant comes before the directory exists');
+  return problems;
+}
+
 describe('windows guest: first-boot scripts (both providers)', () => {
-  it('the bootstrap creates the account before the firewall rule and the firewall rule before starting the supervisor task (both providers)', async () => {
+  it('the bootstrap creates the account before the firewall rule, the firewall rule before the gateway environment and CA directory, and all of them before sshd and the supervisor task start (both providers)', async () => {
     for (const [name, script] of await bootstraps()) {
       const account = lineOf(script, /^New-LocalUser -Name \$agent /);
       const sid = lineOf(script, /^\$sid = \(Get-LocalUser -Name \$agent\)\.SID\.Value$/);
@@ -131,6 +252,11 @@ describe('windows guest: first-boot scripts (both providers)', () => {
       const enable = lineOf(script, /^Enable-ScheduledTask -TaskName 'PaddockSupervisor'/);
       const start = lineOf(script, /^Start-ScheduledTask -TaskName 'PaddockSupervisor'$/);
       const config = lineOf(script, /^Write-Gz 'C:\\ProgramData\\Paddock\\supervisor\.json' /);
+      const caDir = lineOf(script, /^icacls \$caDir \/inheritance:r /);
+      const machineEnv = script
+        .split(/\r?\n/)
+        .flatMap((line, index) => (/^\[Environment\]::SetEnvironmentVariable\(/.test(line) ? [index] : []));
+      const sshdEnv = lineOf(script, SSHD_ENVIRONMENT_LINE);
       assert.ok(
         account < sid && sid < rule,
         `${name}: the rule names the account's SID, so it comes after it`,
@@ -138,6 +264,13 @@ describe('windows guest: first-boot scripts (both providers)', () => {
       assert.ok(rule < sshd, `${name}: sshd starts only once the agent has no network`);
       assert.ok(sshd < enable && enable < start, `${name}: the task starts last`);
       assert.ok(config < start, `${name}: the config is written before the task starts`);
+      // The gateway's environment and CA directory: in place before any terminal or the supervisor.
+      assert.equal(machineEnv.length, 8, name);
+      for (const at of [caDir, ...machineEnv, sshdEnv]) {
+        assert.ok(rule < at, `${name}: line ${at + 1} comes after the agent is cut off`);
+        assert.ok(at < sshd, `${name}: line ${at + 1} is in place before sshd starts (terminals inherit it)`);
+        assert.ok(at < start, `${name}: line ${at + 1} is in place before the task starts`);
+      }
       // Nothing else starts the supervisor, and the old Windows service is gone.
       assert.equal(script.match(/Start-ScheduledTask/g)?.length, 1, name);
       assert.doesNotMatch(
@@ -223,6 +356,7 @@ describe('windows guest: first-boot scripts (both providers)', () => {
     const fragment = windowsAgentBootstrap({
       workdir: 'C:\\Paddock\\workspace',
       homeDir: 'C:\\Paddock\\home',
+      hostEgress: WINDOWS_HOST_EGRESS,
     });
     const script = fragment.join('\r\n');
     assert.deepEqual(passwordLeaks(script), []);
@@ -242,12 +376,8 @@ describe('windows guest: first-boot scripts (both providers)', () => {
   });
 
   it('both providers hand the supervisor the same hostSsh (the image configures exactly that server) and pid 0', async () => {
-    const [kubevirt] = await kubevirtUserData();
-    const written = /^Write-Gz 'C:\\ProgramData\\Paddock\\supervisor\.json' '([^']+)'\r?$/m.exec(
-      kubevirt ?? '',
-    );
-    assert.ok(written?.[1]);
-    const kubevirtConfig = JSON.parse(gunzipSync(Buffer.from(written[1], 'base64')).toString('utf8'));
+    const [kubevirt = ''] = await kubevirtUserData();
+    const kubevirtConfig = writtenConfig(kubevirt);
     const azureConfig = supervisorConfig(azureInput, 'windows');
     for (const config of [kubevirtConfig, azureConfig]) {
       assert.deepEqual(config.hostSsh, WINDOWS_HOST_SSH);
@@ -266,15 +396,134 @@ describe('windows guest: first-boot scripts (both providers)', () => {
     assert.equal(supervisorConfig(azureInput, 'linux').hostSsh, undefined);
   });
 
-  it('a path that could end a PowerShell string is refused', () => {
+  it('a path that could end a PowerShell string is refused, as are a gateway port that is not a port and a config without hostEgress', () => {
+    const refused = (error: Error & { code?: string }) => error.code === 'PDK_WORKSPACE_PROVIDER';
+    const dirs = { workdir: 'C:\\Paddock\\workspace', homeDir: 'C:\\Paddock\\home' };
     assert.throws(
       () =>
         windowsAgentBootstrap({
+          ...dirs,
           workdir: "C:\\x'; Remove-Item C:\\ -Recurse; '",
-          homeDir: 'C:\\Paddock\\home',
+          hostEgress: WINDOWS_HOST_EGRESS,
         }),
-      (error: Error & { code?: string }) => error.code === 'PDK_WORKSPACE_PROVIDER',
+      refused,
     );
+    for (const hostEgress of [
+      { ...WINDOWS_HOST_EGRESS, caCertFile: "C:\\ProgramData\\x'; Remove-Item C:\\ -Recurse; '\\ca.pem" },
+      { ...WINDOWS_HOST_EGRESS, proxyPort: 0 },
+      { ...WINDOWS_HOST_EGRESS, socksPort: 65_536 },
+      { ...WINDOWS_HOST_EGRESS, proxyPort: 3128.5 },
+    ])
+      assert.throws(
+        () => windowsAgentBootstrap({ ...dirs, hostEgress }),
+        refused,
+        JSON.stringify(hostEgress),
+      );
+    // Without the gateway's config the script cannot point the agent at it: refused, not rendered without.
+    assert.throws(
+      () => windowsAgentBootstrap(dirs),
+      (error: Error & { code?: string }) => refused(error) && /has no hostEgress/.test(error.message),
+    );
+  });
+
+  it('both providers hand the supervisor the same hostEgress: the proxy on 3128, SOCKS5 on 1080, the CA bundle in C:\\ProgramData\\PaddockAgent', async () => {
+    const [kubevirt = ''] = await kubevirtUserData();
+    const configs = new Map<string, { hostEgress?: HostEgressConfig }>([
+      ['kubevirt', writtenConfig(kubevirt)],
+      ['azure', supervisorConfig(azureInput, 'windows')],
+    ]);
+    assert.deepEqual(WINDOWS_HOST_EGRESS, {
+      proxyPort: 3128,
+      socksPort: 1080,
+      caCertFile: 'C:\\ProgramData\\PaddockAgent\\workspace-ca.pem',
+    });
+    for (const [name, config] of configs) assert.deepEqual(config.hostEgress, WINDOWS_HOST_EGRESS, name);
+    // The CA file is outside Paddock's own directory, which only SYSTEM and Administrators may read.
+    assert.ok(!WINDOWS_HOST_EGRESS.caCertFile.startsWith('C:\\ProgramData\\Paddock\\'));
+    // Linux's sandbox has its own gateway: no hostEgress there.
+    assert.equal(supervisorConfig(azureInput, 'linux').hostEgress, undefined);
+  });
+
+  it("the machine environment (and sshd's service Environment) names exactly the gateway's ports and the CA file the supervisor is given (both providers)", async () => {
+    const [kubevirt = ''] = await kubevirtUserData();
+    // Each script against the config it writes: the environment must name that gateway.
+    const scripts: [string, string, HostEgressConfig | undefined][] = [
+      ['kubevirt cloudbase-init user data', kubevirt, writtenConfig(kubevirt).hostEgress],
+      ['azure custom data', windowsBootstrap(azureInput), supervisorConfig(azureInput, 'windows').hostEgress],
+    ];
+    for (const [name, script, egress] of scripts) {
+      assert.ok(egress, `${name}: the config has hostEgress`);
+      assert.deepEqual(environmentProblems(script, egress), [], name);
+      // Every proxy variable names loopback: the one place the firewall rule lets the agent reach.
+      for (const line of script.split(/\r?\n/).filter((line) => /_PROXY'/.test(line)))
+        for (const [, host] of line.matchAll(/:\/\/([^:/']+)/g)) assert.equal(host, '127.0.0.1', line);
+    }
+  });
+
+  it('the environment check is live: a wrong port, a second spelling, user scope, NODE_USE_ENV_PROXY or a stale sshd Environment is caught', () => {
+    const script = windowsBootstrap(azureInput);
+    const egress = WINDOWS_HOST_EGRESS;
+    assert.deepEqual(environmentProblems(script, egress), []);
+    const broken = [
+      script.replace("'HTTPS_PROXY', 'http://127.0.0.1:3128'", "'HTTPS_PROXY', 'http://127.0.0.1:8080'"),
+      script.replace("'ALL_PROXY', 'socks5h://127.0.0.1:1080'", "'ALL_PROXY', 'socks5://10.0.0.4:1080'"),
+      script.replace(
+        /^(\[Environment\]::SetEnvironmentVariable\('HTTP_PROXY'.*)$/m,
+        "$1\r\n[Environment]::SetEnvironmentVariable('http_proxy', 'http://127.0.0.1:3128', 'Machine')",
+      ),
+      script.replace(
+        "'GIT_SSL_CAINFO', 'C:\\ProgramData\\PaddockAgent\\workspace-ca.pem', 'Machine'",
+        "'GIT_SSL_CAINFO', 'C:\\ProgramData\\PaddockAgent\\workspace-ca.pem', 'User'",
+      ),
+      script.replace(
+        /^(\[Environment\]::SetEnvironmentVariable\('NO_PROXY'.*)$/m,
+        "$1\r\n[Environment]::SetEnvironmentVariable('NODE_USE_ENV_PROXY', '1', 'Machine')",
+      ),
+      script.replace("'NO_PROXY=localhost,127.0.0.1'", "'NO_PROXY=*'"),
+      script.replace(/^Set-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\sshd'.*\r\n/m, ''),
+    ];
+    for (const variant of broken) {
+      assert.notEqual(variant, script, 'the variant changes the script');
+      assert.notDeepEqual(environmentProblems(variant, egress), []);
+    }
+    // And a config the script does not match: the gateway moved, the script did not.
+    assert.notDeepEqual(environmentProblems(script, { ...egress, socksPort: 1081 }), []);
+  });
+
+  it('the CA directory is not writable by Users: SYSTEM and Administrators full control, Users read & execute, nothing inherited, remade, owned by Administrators (both providers)', async () => {
+    for (const [name, script] of await bootstraps())
+      assert.deepEqual(caDirectoryProblems(script, WINDOWS_HOST_EGRESS.caCertFile), [], name);
+  });
+
+  it('the CA directory check is live: Users with modify or write, Everyone, inherited ACEs, an extra grant or no owner is caught', () => {
+    const script = windowsBootstrap(azureInput);
+    const caFile = WINDOWS_HOST_EGRESS.caCertFile;
+    assert.deepEqual(caDirectoryProblems(script, caFile), []);
+    const broken = [
+      script.replace('"*S-1-5-32-545:(OI)(CI)RX"', '"*S-1-5-32-545:(OI)(CI)M"'),
+      script.replace('"*S-1-5-32-545:(OI)(CI)RX"', '"*S-1-5-32-545:(OI)(CI)(RX,W)"'),
+      script.replace('"*S-1-5-32-545:(OI)(CI)RX"', '"*S-1-5-32-545:(OI)(CI)RX" "*S-1-1-0:(OI)(CI)RX"'),
+      script.replace('icacls $caDir /inheritance:r ', 'icacls $caDir '),
+      script.replace(
+        /^(icacls \$caDir \/setowner.*)$/m,
+        `$1\r\nicacls $caDir /grant "*S-1-5-32-545:(OI)(CI)W" /Q | Out-Null; Assert-Exit 'icacls'`,
+      ),
+      script.replace(/^icacls \$caDir \/setowner.*\r\n/m, ''),
+      script.replace(/^if \(Test-Path \$caDir\).*\r\n/m, ''),
+    ];
+    for (const variant of broken) {
+      assert.notEqual(variant, script, 'the variant changes the script');
+      assert.notDeepEqual(caDirectoryProblems(variant, caFile), []);
+    }
+    assert.notDeepEqual(caDirectoryProblems(script, 'C:\\ProgramData\\Elsewhere\\ca.pem'), []);
+  });
+
+  it('fetch-identity.ps1 runs in Windows PowerShell 5.1 (powershell.exe), whose web cmdlets ignore the proxy variables, and asks for no -NoProxy (5.1 has none)', async () => {
+    assert.equal(identitySyncCommand(WINDOWS_IDENTITY_SYNC, 'win32')[0], 'powershell.exe');
+    const azure = windowsBootstrap(azureInput);
+    const fetch = /^\$fetch = @'\r\n([\s\S]*?)\r\n'@\r?$/m.exec(azure)?.[1] ?? '';
+    assert.match(fetch, /Invoke-RestMethod/);
+    assert.doesNotMatch(fetch, /-NoProxy|pwsh/);
   });
 });
 
@@ -400,6 +649,25 @@ describe('windows guest: every PowerShell script Paddock ships or renders parses
     for (const [name, script] of scripts) {
       const errors = await powershellSyntaxErrors(script);
       assert.equal(errors.length, 0, describeSyntaxErrors(name, errors));
+    }
+  });
+
+  it("the egress lines (CA directory, machine environment, sshd's service Environment) parse on their own, and one broken is caught on its line", async () => {
+    const lines = windowsBootstrap(azureInput).split('\r\n');
+    const first = lines.findIndex((line) => line.startsWith('$caDir = '));
+    const last = lines.findIndex((line) => SSHD_ENVIRONMENT_LINE.test(line));
+    assert.ok(first > 0 && last - first >= 12, 'the bootstrap has the egress block');
+    const block = lines.slice(first, last + 1).join('\r\n');
+    assert.deepEqual(await powershellSyntaxErrors(block), [], block);
+    for (const pattern of [
+      /^\[Environment\]::SetEnvironmentVariable\('HTTPS_PROXY'/,
+      SSHD_ENVIRONMENT_LINE,
+    ]) {
+      const broken = [...lines];
+      const target = broken.findIndex((line) => pattern.test(line));
+      broken[target] = broken[target]?.replace(/\)$/, '') ?? '';
+      const found = await powershellSyntaxErrors(broken.join('\r\n'));
+      assert.equal(found[0]?.line, target + 1, describeSyntaxErrors('azure custom data', found));
     }
   });
 

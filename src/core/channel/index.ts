@@ -1,3 +1,3 @@
 export * from './identity.ts';
 export * from './protocol.ts';
-export type { HostSshConfig, WorkspaceSupervisorConfig } from './supervisor-config.ts';
+export type { HostEgressConfig, HostSshConfig, WorkspaceSupervisorConfig } from './supervisor-config.ts';

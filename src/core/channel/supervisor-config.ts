@@ -41,6 +41,13 @@ export interface WorkspaceSupervisorConfig {
    */
   readonly hostSsh?: HostSshConfig;
   /**
+   * The workspace's egress gateway on the host's loopback (Windows guests, with `hostSsh`): the
+   * explicit proxy and SOCKS5 listeners the agent's account is pointed at, its only way out (a
+   * firewall rule blocks the account's every other connection). Absent with `hostSsh`: the
+   * account has no network at all. Ignored without `hostSsh` (the sandbox has its own gateway).
+   */
+  readonly hostEgress?: HostEgressConfig;
+  /**
    * Signed policy releases (docs/releases.md): the channel this workspace follows, the file
    * holding that channel's root.json it was provisioned with (its trust anchor), and the
    * supervisor's private directory for trusted metadata and the last good bundle. With it,
@@ -62,4 +69,14 @@ export interface HostSshConfig {
   readonly sshClient: string;
   /** Where the supervisor writes its own public key; the server's AuthorizedKeysFile names it. */
   readonly authorizedKeysFile: string;
+}
+
+/** The egress gateway on the host's loopback (`WorkspaceSupervisorConfig.hostEgress`). */
+export interface HostEgressConfig {
+  /** The explicit HTTP proxy (absolute-form and CONNECT) on 127.0.0.1: HTTP_PROXY/HTTPS_PROXY name it. */
+  readonly proxyPort: number;
+  /** The SOCKS5 listener on 127.0.0.1: ALL_PROXY names it. */
+  readonly socksPort: number;
+  /** Where the workspace CA's certificate (PEM) is written, readable by the agent's account. */
+  readonly caCertFile: string;
 }

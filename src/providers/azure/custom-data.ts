@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 import {
+  WINDOWS_HOST_EGRESS,
   WINDOWS_HOST_SSH,
   WINDOWS_IDENTITY_SYNC,
   WINDOWS_PADDOCK_ROOT,
@@ -17,8 +18,8 @@ import {
 //
 // Paddock itself (Node.js, the supervisor, the systemd unit or the Windows scheduled task) is in
 // the golden image (deploy/azure/golden-image.pkr.hcl); custom data only configures and starts
-// it. On Windows it also makes the agent's account with no network (windows-guest.ts, shared
-// with KubeVirt).
+// it. On Windows it also makes the agent's account with no network but the supervisor's egress
+// gateway (windows-guest.ts, shared with KubeVirt).
 
 /** Azure refuses custom data longer than this many base64 characters. */
 export const CUSTOM_DATA_MAX_BASE64 = 65_536;
@@ -111,6 +112,8 @@ export function supervisorConfig(input: BootstrapInput, os: 'linux' | 'windows')
     providerPid: 0,
     // Terminals through the host's OpenSSH server: the Paddock sandbox is Linux-only.
     hostSsh: WINDOWS_HOST_SSH,
+    // The agent's only way out: the supervisor's egress gateway on loopback (windows-guest.ts).
+    hostEgress: WINDOWS_HOST_EGRESS,
     ...releasesConfig(input, os),
   };
 }

@@ -3,6 +3,7 @@ import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 import {
+  WINDOWS_HOST_EGRESS,
   WINDOWS_HOST_SSH,
   WINDOWS_IDENTITY_SYNC,
   WINDOWS_PADDOCK_ROOT,
@@ -18,7 +19,7 @@ import { IDENTITY_KEY } from './cloud-init.ts';
 // Linux: writes the supervisor's config, the desired state and the release anchor, writes the
 // identity sync (the same contract as Linux: copy the identity from its disk only when the disk
 // holds a new one), then, as Azure's does (windows-guest.ts), makes the agent's account with no
-// network, starts the host SSH server and the PaddockSupervisor task the golden image registers
+// network but the supervisor's egress gateway, starts the host SSH server and the PaddockSupervisor task the golden image registers
 // (deploy/azure/scripts/install-paddock.ps1, shared with Azure). No credential is in here.
 
 /** Paths inside a Windows guest. */
@@ -45,7 +46,8 @@ export function windowsGuestAnchorFile(anchor: ReleaseAnchor): string {
 
 /**
  * The supervisor's config in a Windows guest: pid 0 as on Azure (the scheduled task's wrapper
- * passes its own pid), terminals through the host's OpenSSH server.
+ * passes its own pid), terminals through the host's OpenSSH server, the agent's way out through
+ * the supervisor's egress gateway on loopback.
  */
 export function windowsGuestSupervisorConfig(input: CloudInitInput): WorkspaceSupervisorConfig {
   return {
@@ -60,6 +62,7 @@ export function windowsGuestSupervisorConfig(input: CloudInitInput): WorkspaceSu
     auditLog: WINDOWS_GUEST.auditLog,
     providerPid: 0,
     hostSsh: WINDOWS_HOST_SSH,
+    hostEgress: WINDOWS_HOST_EGRESS,
     ...(input.releases
       ? {
           releases: {
