@@ -46,6 +46,29 @@ export function identitySyncCommand(script: string, platform: NodeJS.Platform = 
     : ['/bin/sh', script];
 }
 
+/**
+ * What the guest sets machine-wide for the agent's logons (providers/windows-guest.ts): the
+ * gateway as proxy and the workspace CA as trust. The supervisor and the identity sync start
+ * without them, so nothing of theirs goes through, or trusts, what serves the agent.
+ */
+const AGENT_ONLY_VARIABLES = new Set([
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY',
+  'SSL_CERT_FILE',
+  'NODE_EXTRA_CA_CERTS',
+  'REQUESTS_CA_BUNDLE',
+  'GIT_SSL_CAINFO',
+]);
+
+/** This process's environment without the agent's variables (any case: Windows names are case-insensitive). */
+export function serviceEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !AGENT_ONLY_VARIABLES.has(name.toUpperCase())),
+  );
+}
+
 /** Opens the output file for appending, first moving it to FILE.1 when it has grown too big. */
 function openOutput(path: string): number {
   try {
@@ -61,6 +84,7 @@ async function runToEnd(command: readonly string[], fd: number | undefined): Pro
   const [file, ...args] = command;
   const child = spawn(file as string, args, {
     stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],
+    env: serviceEnv(),
     windowsHide: true,
   });
   // 'error' (it could not start) rejects the wait.
@@ -122,7 +146,7 @@ export function startServiceLoop(options: ServiceLoopOptions): ServiceLoop {
     const started = spawn(
       process.execPath,
       [options.entry, '--config', options.config, '--provider-pid', String(process.pid)],
-      { stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit', 'ipc'], windowsHide: true },
+      { stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit', 'ipc'], env: serviceEnv(), windowsHide: true },
     );
     child = started;
     const exited = once(started, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

@@ -40,7 +40,7 @@ function fixture(body: string): { entry: string; journal: string; sync: string }
     `import { appendFileSync } from 'node:fs';
 const journal = ${JSON.stringify(journal)};
 const line = (text) => appendFileSync(journal, text + '\\n');
-line('start ' + JSON.stringify({ argv: process.argv.slice(2), ipc: process.connected === true, t: Date.now() }));
+line('start ' + JSON.stringify({ argv: process.argv.slice(2), ipc: process.connected === true, t: Date.now(), env: Object.keys(process.env) }));
 ${body}
 `,
   );
@@ -54,7 +54,7 @@ const journalLines = (journal: string): string[] =>
 const starts = (journal: string) =>
   journalLines(journal)
     .filter((line) => line.startsWith('start '))
-    .map((line) => JSON.parse(line.slice(6)) as { argv: string[]; ipc: boolean; t: number });
+    .map((line) => JSON.parse(line.slice(6)) as { argv: string[]; ipc: boolean; t: number; env: string[] });
 
 describe('workspace supervisor service loop (the Windows guest service, run on Linux)', () => {
   it('runs the identity sync through PowerShell on Windows and the POSIX shell elsewhere', () => {
@@ -72,6 +72,13 @@ describe('workspace supervisor service loop (the Windows guest service, run on L
 
   it('syncs the identity before every start, names itself as the provider, and restarts after the delay', async () => {
     const { entry, journal, sync } = fixture('process.exit(3);');
+    // As a Windows guest sets them machine-wide for the agent: the supervisor must not inherit them.
+    const agentVariables = {
+      HTTPS_PROXY: 'http://127.0.0.1:3128',
+      https_proxy: 'x',
+      NODE_EXTRA_CA_CERTS: '/ca.pem',
+    };
+    Object.assign(process.env, agentVariables);
     const loop = startServiceLoop({
       entry,
       config: '/etc/example.json',
@@ -80,6 +87,7 @@ describe('workspace supervisor service loop (the Windows guest service, run on L
     });
     await until('three starts', () => starts(journal).length >= 3);
     await loop.stop();
+    for (const name of Object.keys(agentVariables)) delete process.env[name];
     const lines = journalLines(journal);
     // sync, start, sync, start, …: never a start without a sync just before it.
     for (const [index, line] of lines.entries())
@@ -88,6 +96,9 @@ describe('workspace supervisor service loop (the Windows guest service, run on L
     for (const start of seen) {
       assert.deepEqual(start.argv, ['--config', '/etc/example.json', '--provider-pid', String(process.pid)]);
       assert.equal(start.ipc, true, 'the supervisor has an IPC channel to the loop');
+      assert.ok(start.env.includes('PATH'), 'the rest of the environment passes');
+      for (const name of Object.keys(agentVariables))
+        assert.ok(!start.env.includes(name), `${name} is the agent's, not the supervisor's`);
     }
     for (let n = 1; n < seen.length; n++)
       assert.ok(seen[n]!.t - seen[n - 1]!.t >= 300, `restart ${n} came after the delay`);
