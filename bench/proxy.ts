@@ -1,6 +1,7 @@
 // Egress gateway throughput and latency beside squid, tinyproxy and a direct connection,
 // all measured in this run on this machine (`npm run bench -- proxy`):
-//   (a) bulk throughput through a CONNECT tunnel (one connection streaming zeros)
+//   (a) bulk throughput through a CONNECT tunnel (one connection streaming zeros, between
+//       C endpoints: proxy/bulk-endpoints.c)
 //   (b) keep-alive request rate: absolute-form plain HTTP with wrk (16 connections), the
 //       gateway both inspected (L7: every request parsed and matched) and not; plain HTTP
 //       inside a CONNECT tunnel (which the gateway still parses, to check every Host); and
@@ -18,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureNativeProgram } from '../src/supervisor/native-program.ts';
 import { have, type Peer, startSquid, startTinyproxy } from './proxy/peers.ts';
 
 const HERE = fileURLToPath(new URL('proxy/', import.meta.url));
@@ -101,10 +103,33 @@ async function wrk(url: string, target?: string): Promise<number> {
   return Number(match[1]);
 }
 
+/** Part (a)'s source and sink, in C (bulk-endpoints.c says why); built into the run's directory. */
+const BULK_ENDPOINTS = ensureNativeProgram(
+  {
+    name: 'bulk-endpoints',
+    source: join(HERE, 'bulk-endpoints.c'),
+    buildError: 'PDK_INTERNAL',
+    description: 'the benchmark bulk endpoints',
+  },
+  join(work, 'native'),
+);
+async function startBulkSource(): Promise<number> {
+  const child = spawn(BULK_ENDPOINTS, ['source'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bulk-endpoints source exited with ${code}`)));
+  });
+  return Number(line);
+}
+
 const upstreamCa = join(work, 'upstream-ca.pem');
 const tlsJob = (servername: string, caFile: string) => ({ servername, caFile });
 const workspaceCa = join(work, 'workspace-ca.pem');
-const upstream = await startNode('upstream.ts', [upstreamCa]);
+const upstream: Record<string, number> = {
+  ...(await startNode('upstream.ts', [upstreamCa])),
+  bulk: await startBulkSource(),
+};
 const gateway = await startNode('gateway.ts', [JSON.stringify(upstream), upstreamCa, workspaceCa]);
 const peers: Peer[] = [await startSquid(), await startTinyproxy()];
 const proxies: Array<[string, number]> = [
@@ -124,15 +149,17 @@ try {
 
   if (PARTS.has('a')) {
     process.stdout.write(`(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS})\n`);
-    const bulk = (job: Record<string, unknown>) => async () =>
-      (await load({ mode: 'bulk', seconds: SECONDS, target: local(upstream.bulk!), ...job })).bytesPerSecond!;
+    // The C sink: 0 as the proxy port connects directly.
+    const bulk = (proxyPort: number) => async () =>
+      (
+        JSON.parse(
+          await run(BULK_ENDPOINTS, ['sink', String(upstream.bulk), String(proxyPort), String(SECONDS)]),
+        ) as { bytesPerSecond: number }
+      ).bytesPerSecond;
     throughput = await bestOf(
       [
-        ['direct', bulk({ via: 'direct' })],
-        ...proxies.map(
-          ([name, port]) =>
-            [name, bulk({ via: 'connect', proxyPort: port })] as [string, () => Promise<number>],
-        ),
+        ['direct', bulk(0)],
+        ...proxies.map(([name, port]) => [name, bulk(port)] as [string, () => Promise<number>]),
       ],
       higher,
     );

@@ -1,5 +1,5 @@
-// The benchmark's load generator, in its own process: bulk download through a tunnel,
-// keep-alive request rate, or request latency, directly or through a proxy (CONNECT or
+// The benchmark's load generator, in its own process: keep-alive request rate or request
+// latency (part (a)'s bulk sink is C: bulk-endpoints.c), directly or through a proxy (CONNECT or
 // absolute-form), optionally over TLS inside the tunnel. argv[2] is the job as JSON; the
 // result is printed as JSON.
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 interface Job {
-  readonly mode: 'bulk' | 'rate' | 'latency';
+  readonly mode: 'rate' | 'latency';
   readonly via: 'direct' | 'connect' | 'absolute';
   readonly proxyPort?: number;
   /** Where to connect (direct) or what to CONNECT to / name in the absolute URL. */
@@ -104,24 +104,6 @@ class Client {
   }
 }
 
-async function bulk(): Promise<Record<string, number>> {
-  const socket = await open();
-  let bytes = 0;
-  socket.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-  });
-  socket.resume();
-  socket.write('START\n');
-  const seconds = job.seconds ?? 3;
-  await new Promise((resolve) => setTimeout(resolve, 300)); // ramp up
-  const start = bytes;
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const rate = ((bytes - start) / (performance.now() - started)) * 1000;
-  socket.destroy();
-  return { bytesPerSecond: rate };
-}
-
 async function worker(deadline: number, samples: number[] | undefined, limit: number): Promise<number> {
   let client = new Client(await open());
   let done = 0;
@@ -164,6 +146,6 @@ async function latency(): Promise<Record<string, number>> {
   return { p50Us: at(0.5), p99Us: at(0.99), samples: samples.length };
 }
 
-const result = await (job.mode === 'bulk' ? bulk() : job.mode === 'rate' ? rate() : latency());
+const result = await (job.mode === 'rate' ? rate() : latency());
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

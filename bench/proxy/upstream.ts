@@ -1,5 +1,5 @@
-// Benchmark upstreams, in their own process: a bulk source (after the client's first line it
-// streams zeros until the client closes), a minimal HTTP/1.1 server and the same over TLS.
+// Benchmark upstreams, in their own process: a minimal HTTP/1.1 server and the same over TLS
+// (the bulk source of part (a) is C: bulk-endpoints.c).
 // Both HTTP servers answer every request head with a fixed 2-byte response and keep the
 // connection alive; they do no parsing beyond finding the end of each head, so the proxy
 // under test, not the upstream, is what the figures measure. Prints its ports as JSON.
@@ -8,21 +8,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { createEphemeralWorkspaceCa } from '../../src/supervisor/egress/index.ts';
 
-const CHUNK = Buffer.alloc(1024 * 1024);
 const RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok');
 const END = Buffer.from('\r\n\r\n');
-
-function bulk(socket: Socket): void {
-  socket.setNoDelay(true);
-  socket.once('data', () => {
-    const pump = () => {
-      while (!socket.destroyed && socket.write(CHUNK)) {}
-    };
-    socket.on('drain', pump);
-    pump();
-  });
-  socket.on('error', () => socket.destroy());
-}
 
 function http(socket: Socket): void {
   let pending: Buffer = Buffer.alloc(0);
@@ -47,7 +34,6 @@ const listen = (server: ReturnType<typeof createServer>) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
   );
 const ports = {
-  bulk: await listen(createServer(bulk)),
   http: await listen(createServer(http)),
   https: await listen(
     createTlsServer(
