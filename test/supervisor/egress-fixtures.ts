@@ -27,6 +27,7 @@ import {
   type SecretStore,
   staticResolver,
   type Resolver,
+  type TunnelRelayKind,
   type WorkspaceCa,
   openEncryptedFileSecretStore,
   writeEncryptedFileSecretStore,
@@ -137,7 +138,12 @@ export interface GatewayFixtureOptions {
   readonly logging?: EgressLogging;
   readonly reviewGate?: ReviewGuard;
   readonly reviewQueue?: EgressReviewQueue;
+  /** The L4 relay; default the gateway's own (native on Linux). */
+  readonly relay?: TunnelRelayKind;
 }
+
+/** Both L4 relays, for suites that run once with each. */
+export const RELAYS: readonly TunnelRelayKind[] = ['native', 'stream'];
 
 /** A gateway on 127.0.0.1 (ephemeral ports) that trusts UPSTREAM_CA for re-originated TLS. */
 export async function startGateway(options: GatewayFixtureOptions): Promise<GatewayFixture> {
@@ -160,6 +166,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     limits: options.limits,
     reviewGate: options.reviewGate,
     reviewQueue: options.reviewQueue,
+    relay: options.relay,
     logger: createLogger('egress', { level: 'debug', write: (line) => logs.push(line) }),
   });
   const ports = await gateway.bind('127.0.0.1', {

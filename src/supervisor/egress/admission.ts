@@ -11,13 +11,13 @@ import {
 import type { EgressAudit } from './audit.ts';
 import type { CredentialPlaceholders } from './credentials.ts';
 import type { EgressLimits } from './limits.ts';
-import type { NativeRelay, RelayOutcome } from './native-relay.ts';
 import type { EgressLog } from './log.ts';
 import type { Resolver } from './resolver.ts';
 import type { SecretStore } from './secret-store.ts';
 import type { UpstreamTlsOptions } from './upstream.ts';
 import type { WorkspaceCa } from './ca.ts';
 import type { EgressReviewQueue } from './review-hold.ts';
+import type { RelayOutcome, TunnelRelay } from './tunnel-relay.ts';
 
 // What every listener shares, and the one path from "the agent wants host:port" to "these
 // checked addresses may be dialled": the connect decision, resolution at the gateway, the
@@ -41,7 +41,7 @@ export interface GatewayCore {
   /** Where covered requests are held; without it they are refused (review_required). */
   readonly reviewQueue: EgressReviewQueue | undefined;
   /** The L4 data path for tunnels the gateway does not inspect. */
-  readonly relay: NativeRelay;
+  readonly relay: TunnelRelay;
 }
 
 /** A request the rules allowed, as the review guard sees it. */
@@ -69,8 +69,18 @@ export interface ClientConnection {
   readonly startedAt: number;
   /** The last destination admitted on this connection (for the close event). */
   admitted?: Admitted;
-  /** Set when the relay carries the connection: resolves when the tunnel ends. */
-  relayed?: Promise<RelayOutcome>;
+  /** Set when the relay carries the connection. */
+  relayed?: RelayedTunnel;
+}
+
+/** A connection handed to the relay: the socket's counters at the handoff, and the relay's outcome. */
+export interface RelayedTunnel {
+  /** socket.bytesRead when the relay took the socket: what the gateway itself read. */
+  readonly bytesRead: number;
+  /** socket.bytesWritten then: what the gateway itself wrote. */
+  readonly bytesWritten: number;
+  /** Resolves when the tunnel ends, with what the relay moved after the handoff. */
+  readonly outcome: Promise<RelayOutcome>;
 }
 
 export interface Admitted {

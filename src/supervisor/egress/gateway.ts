@@ -9,13 +9,13 @@ import { CredentialPlaceholders } from './credentials.ts';
 import { serveProxyConnection } from './http-proxy.ts';
 import { type EgressLimits, resolveLimits } from './limits.ts';
 import type { EgressReviewQueue } from './review-hold.ts';
-import { NativeRelay } from './native-relay.ts';
 import { createEgressLog } from './log.ts';
 import { type Resolver, systemResolver } from './resolver.ts';
 import { errorBody, errorResponse } from './responses.ts';
 import type { SecretStore } from './secret-store.ts';
 import { serveSocks5 } from './socks5.ts';
 import { serveTransparentHttp, serveTransparentTls } from './transparent.ts';
+import { createTunnelRelay, defaultTunnelRelay, type TunnelRelayKind } from './tunnel-relay.ts';
 import type { UpstreamTlsOptions } from './upstream.ts';
 import {
   bindEgressSockets,
@@ -60,6 +60,14 @@ export interface EgressGatewayOptions {
   readonly reviewGate?: ReviewGuard;
   /** The run's review queue, where covered writes are held. Without it they are refused (review_required). */
   readonly reviewQueue?: EgressReviewQueue;
+  /**
+   * What carries uninspected (L4) tunnels: `native` (splice(2) in a helper process built with
+   * the C compiler on first use; Linux only) or `stream` (Node streams in the supervisor; any
+   * OS, one copy through user space per chunk). Default: `native` on Linux, `stream`
+   * elsewhere (a Windows guest has neither splice(2) nor a compiler). Asking for `native` where
+   * it cannot be built fails with PDK_EGRESS_RELAY_BUILD: never a silent fallback.
+   */
+  readonly relay?: TunnelRelayKind;
 }
 
 /**
@@ -108,7 +116,9 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
     clock: options.clock ?? systemClock,
     reviewGate: options.reviewGate,
     reviewQueue: options.reviewQueue,
-    relay: new NativeRelay({ onStopped: (error) => log.internal({ error: error.message }) }),
+    relay: createTunnelRelay(options.relay ?? defaultTunnelRelay(), (error) =>
+      log.internal({ error: error.message }),
+    ),
   };
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -130,7 +140,8 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
       socket.once('close', async () => {
         // A relayed tunnel lives on in the relay after this socket closes: it counts against
         // the limit, and its close event is written, when the relay says it ended.
-        const relayed = await connection.relayed;
+        const relayed = connection.relayed;
+        const outcome = await relayed?.outcome;
         sockets.delete(socket);
         const admitted = connection.admitted;
         if (!admitted) return;
@@ -141,8 +152,10 @@ export function createEgressGateway(options: EgressGatewayOptions): EgressGatewa
           port: admitted.port,
           ip: admitted.addresses[0],
           service: admitted.service.name,
-          bytesIn: socket.bytesWritten + (relayed?.down ?? 0),
-          bytesOut: socket.bytesRead + (relayed?.up ?? 0),
+          // A relay that moves bytes through the socket itself (the stream relay) keeps its
+          // counters running: the gateway's part is what they held at the handoff.
+          bytesIn: relayed && outcome ? relayed.bytesWritten + outcome.down : socket.bytesWritten,
+          bytesOut: relayed && outcome ? relayed.bytesRead + outcome.up : socket.bytesRead,
           durationMs: core.clock.now() - connection.startedAt,
         });
       });

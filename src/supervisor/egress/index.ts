@@ -1,5 +1,6 @@
 export { createEgressGateway } from './gateway.ts';
 export type { EgressGateway, EgressGatewayOptions, EgressPorts } from './gateway.ts';
+export type { TunnelRelayKind } from './tunnel-relay.ts';
 export { compileBlueprintEgress, egressLoggingFromBlueprint } from './compile.ts';
 export type { EgressEventContext, EgressLogging } from './audit.ts';
 export { createEphemeralWorkspaceCa, loadOrCreateWorkspaceCa } from './ca.ts';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { PaddockError } from '../../core/errors.ts';
 import { ensureNativeProgram } from '../native-program.ts';
+import type { RelayEndReason, RelayOutcome, TunnelRelay } from './tunnel-relay.ts';
 
 // The L4 data path: once the gateway has admitted a tunnel and connected upstream, both
 // sockets go to the relay process (native/paddock-relay.c), which moves the bytes with
@@ -16,21 +17,11 @@ const RELAY = {
   description: 'the egress relay',
 } as const;
 
-/** How a relayed tunnel ended: bytes spliced each way (not counting what the gateway read first). */
-export interface RelayOutcome {
-  /** Sandbox to upstream. */
-  readonly up: number;
-  /** Upstream to sandbox. */
-  readonly down: number;
-  /** eof, idle, reset, hangup, read_error, write_error, closed_by_gateway, relay_stopped. */
-  readonly reason: string;
-}
-
 interface ClosedReport {
   readonly closed: number;
   readonly up: number;
   readonly down: number;
-  readonly reason: string;
+  readonly reason: RelayEndReason;
 }
 
 /** The native handle inside a net.Socket: what Node's IPC can send as a descriptor. */
@@ -42,7 +33,7 @@ type NativeHandle = { readStop(): number; reading: boolean };
  * const relay = new NativeRelay({ onStopped: (error) => log.internal({ error: error.message }) });
  * const outcome = await relay.relay(client, upstream, 300_000); // resolves when the tunnel ends
  */
-export class NativeRelay {
+export class NativeRelay implements TunnelRelay {
   readonly #binary: string;
   readonly #onStopped: (error: PaddockError) => void;
   #child: ChildProcess | undefined;
@@ -68,11 +59,12 @@ export class NativeRelay {
     if (this.#closing) throw new PaddockError('PDK_EGRESS_RELAY', 'the gateway is closing');
     const child = this.#ensureChild();
     const id = this.#nextId++;
-    // Anything queued for either socket must reach the kernel before the relay writes after it.
-    await Promise.all([flushed(client), flushed(upstream)]);
+    // Reading stops now, so the sockets' own counters stop where the gateway's part ends.
     const clientSide = detach(client);
     const upstreamSide = detach(upstream);
-    if (!clientSide || !upstreamSide) {
+    // Anything queued for either socket must reach the kernel before the relay writes after it.
+    await Promise.all([flushed(client), flushed(upstream)]);
+    if (!clientSide || !upstreamSide || client.destroyed || upstream.destroyed) {
       client.destroy();
       upstream.destroy();
       return { up: 0, down: 0, reason: 'closed_before_relay' };
@@ -160,16 +152,18 @@ export class NativeRelay {
 /** Resolves once what was written to `socket` reached the kernel, or the socket closed. */
 function flushed(socket: Socket): Promise<void> {
   if (socket.writableLength === 0 || socket.destroyed) return Promise.resolve();
+  // An empty write's callback runs once every write before it is done. 'drain' would not do:
+  // it comes only after a write that returned false, not for a small write still in flight.
   return new Promise((resolve) => {
     const done = () => {
-      socket.off('drain', done);
       socket.off('close', done);
       resolve();
     };
-    socket.once('drain', done);
+    socket.write(EMPTY, done);
     socket.once('close', done);
   });
 }
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Stops `socket` reading and takes what it had buffered. Undefined when it is already closed.

@@ -145,7 +145,17 @@ async function spliceUpstream(
     return;
   }
   // From here the relay moves the bytes; the connection's close event waits for its outcome.
-  connection.relayed = core.relay.relay(connection.socket, upstream, core.limits.idleTimeoutMs);
+  const socket = connection.socket;
+  connection.relayed = {
+    bytesRead: socket.bytesRead,
+    bytesWritten: socket.bytesWritten,
+    // Refused only once the gateway is closing: the tunnel ends with it.
+    outcome: core.relay.relay(socket, upstream, core.limits.idleTimeoutMs).catch(() => {
+      socket.destroy();
+      upstream.destroy();
+      return { up: 0, down: 0, reason: 'closed_by_gateway' as const };
+    }),
+  };
 }
 
 function refuse(
