@@ -185,6 +185,12 @@ export const ERRORS = {
     status: 500,
     expose: false,
   },
+  PDK_EGRESS_HOST_GATEWAY: {
+    message: "the workspace's egress gateway on the host's loopback could not start",
+    fix: "The message names the cause: a `hostEgress` port already in use on 127.0.0.1 (free it or choose other ports in the guest's supervisor config), or `caCertFile`'s directory not writable by the supervisor. Until it starts, the agent's account has no network (the firewall rule blocks everything else); restart the supervisor service once fixed.",
+    status: 500,
+    expose: false,
+  },
   PDK_SECRET_NOT_FOUND: {
     message: 'secret not found',
     fix: "Add the secret named by the service's `credential` to the supervisor's secret store, or correct the name in the blueprint.",

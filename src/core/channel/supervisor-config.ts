@@ -23,7 +23,8 @@ export interface WorkspaceSupervisorConfig {
   /**
    * Names the supervisor's state directory (its parent): the audit spool is `audit-spool/`
    * beside this path (shipped to the control plane), the SSH host key `ssh/`, paddock-try
-   * `tools/`. The file itself is no longer written.
+   * `tools/`; with `hostSsh` the supervisor's client key `host-ssh/`, with `hostEgress` the
+   * workspace CA `egress-ca/`. The file itself is no longer written.
    */
   readonly auditLog: string;
   /**
@@ -77,6 +78,10 @@ export interface HostEgressConfig {
   readonly proxyPort: number;
   /** The SOCKS5 listener on 127.0.0.1: ALL_PROXY names it. */
   readonly socksPort: number;
-  /** Where the workspace CA's certificate (PEM) is written, readable by the agent's account. */
+  /**
+   * Where the CA bundle (PEM: the public roots, then the workspace CA; never its key) is written
+   * at every start, replaced whole, readable by the agent's account. Its directory must be
+   * readable by that account; the supervisor creates it when missing.
+   */
   readonly caCertFile: string;
 }

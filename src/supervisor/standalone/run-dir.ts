@@ -1,15 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { caBundlePem } from './ca-bundle.ts';
 
 // The host-side directory of one standalone run: the CA bundle the sandbox trusts and the PDP
 // socket it asks. Both are bind-mounted by bubblewrap, which resolves the host paths as the
 // sandbox's uid, so the directories are traversable (0755) while the files are not writable by
 // it: the bundle is root-owned 0644, the socket is owned by the sandbox uid 0600 (pdp-server.ts).
-
-/** Debian's system bundle; Node's own store stands in where it is missing. */
-const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 export interface RunDir {
   readonly path: string;
@@ -21,9 +17,8 @@ export interface RunDir {
 }
 
 /**
- * Creates `<stateDir>/standalone/<random>/` with `ca-bundle.pem` in it. SSL_CERT_FILE replaces
- * OpenSSL's default store, so the bundle must hold the system CAs too, or every site the
- * gateway splices (not inspected) would fail verification inside the sandbox.
+ * Creates `<stateDir>/standalone/<random>/` with `ca-bundle.pem` in it (ca-bundle.ts: the
+ * system CAs, then the workspace CA).
  */
 export function createRunDir(stateDir: string, caCertPem: string): RunDir {
   const parent = join(stateDir, 'standalone');
@@ -31,11 +26,8 @@ export function createRunDir(stateDir: string, caCertPem: string): RunDir {
   chmodSync(parent, 0o755);
   const path = mkdtempSync(join(parent, 'run-'));
   chmodSync(path, 0o755);
-  const system = existsSync(SYSTEM_BUNDLE)
-    ? readFileSync(SYSTEM_BUNDLE, 'utf8')
-    : `${rootCertificates.join('\n')}\n`;
   const caBundle = join(path, 'ca-bundle.pem');
-  writeFileSync(caBundle, `${system.trimEnd()}\n${caCertPem.trimEnd()}\n`, { mode: 0o644 });
+  writeFileSync(caBundle, caBundlePem(caCertPem), { mode: 0o644 });
   return {
     path,
     caBundle,

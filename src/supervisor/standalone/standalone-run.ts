@@ -3,37 +3,23 @@ import type { ResolvedBlueprint } from '../../config/index.ts';
 import { compileRedactPattern } from '../../config/schema/index.ts';
 import { createLogger, newId } from '../../core/index.ts';
 import { redactText } from '../../core/redact.ts';
+import type { PolicyPrincipal, ReviewGate } from '../../policy/index.ts';
 import {
-  compilePolicyBundle,
-  createDecisionPoint,
-  type DecisionPoint,
-  type DecisionRequest,
-  type PolicyPrincipal,
-  type ReviewGate,
-} from '../../policy/index.ts';
-import {
-  compileBlueprintEgress,
-  createEgressGateway,
   createEphemeralWorkspaceCa,
-  egressLoggingFromBlueprint,
   loadOrCreateWorkspaceCa,
   type Resolver,
   type SecretStore,
   type UpstreamTlsOptions,
   type EgressLimits,
 } from '../egress/index.ts';
-import {
-  type PdpReviewOptions,
-  type PdpServer,
-  policyInputFromBlueprint,
-  startPdpServer,
-} from '../pdp/index.ts';
+import { type PdpReviewOptions, type PdpServer, startPdpServer } from '../pdp/index.ts';
 import { type RunSandboxOptions, runSandbox, type SandboxRunResult } from '../sandbox/index.ts';
 import { DEFAULT_STATE_DIR } from '../sandbox/sandbox-state.ts';
 import type { Harness } from '../hooks/index.ts';
 import type { McpServerPlan } from '../mcp/index.ts';
 import type { PolicyHolder } from '../policy/index.ts';
 import { supervisorEventRedactor } from '../audit-redaction.ts';
+import { createBlueprintGateway, policyInForce } from './blueprint-egress.ts';
 import { createRunDir } from './run-dir.ts';
 import { MCP_SHIM_SANDBOX_PATH, type StandaloneMcp, startStandaloneMcp } from './standalone-mcp.ts';
 import { type StandaloneHooks, startStandaloneHooks } from './standalone-hooks.ts';
@@ -114,9 +100,6 @@ export interface StandaloneRunResult extends SandboxRunResult {
 export async function runStandalone(options: StandaloneRunOptions): Promise<StandaloneRunResult> {
   const { blueprint } = options.resolved;
   const applied = options.appliedPolicy;
-  const bundle = applied
-    ? undefined
-    : compilePolicyBundle(policyInputFromBlueprint(options.resolved, options.policies));
   const blueprintRef = { name: blueprint.metadata.name, version: blueprint.metadata.version };
   const user = options.user ?? 'local';
   const sessionId = newId();
@@ -144,39 +127,13 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     pending.add(appended);
   };
 
-  const fixedPoint = bundle
-    ? createDecisionPoint(bundle, {
-        principal,
-        onEngineError: (error: unknown) =>
-          log.error({ error: (error as Error).message }, 'pdp engine failed'),
-      })
-    : undefined;
-  // Read once per call: a release applied between two decisions changes the next one whole.
-  const live = (): DecisionPoint =>
-    fixedPoint ?? (applied as NonNullable<typeof applied>).current.decisionPoint;
-  const asSession = <R extends DecisionRequest>(request: R): R =>
-    request.principal ? request : { ...request, principal };
-  const decisionPoint: DecisionPoint = {
-    get bundle() {
-      return live().bundle;
-    },
-    get engines() {
-      return live().engines;
-    },
-    decide: (request) => live().decide(asSession(request)),
-    decideWith: (engine, request) => live().decideWith(engine, asSession(request)),
-    prepare: (request) => live().prepare(asSession(request)),
-  };
-  // The bundle that decides now, as every event names it (accessors: a static context object
-  // such as the hooks' reads the current one at each event; closures copy it).
-  const bundleRef = {
-    get id() {
-      return live().bundle.id;
-    },
-    get version() {
-      return live().bundle.version;
-    },
-  };
+  const policy = policyInForce({
+    resolved: options.resolved,
+    ...(options.policies ? { policies: options.policies } : {}),
+    ...(applied ? { appliedPolicy: applied } : {}),
+    principal,
+  });
+  const { decisionPoint, bundleRef } = policy;
   const ca = options.caDir
     ? loadOrCreateWorkspaceCa(options.caDir, { commonName: `Paddock workspace CA (${workspaceId})` })
     : createEphemeralWorkspaceCa({ commonName: `Paddock run CA (${workspaceId})` });
@@ -186,39 +143,20 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     blueprint.spec.logging?.toolArguments === 'full'
       ? undefined
       : (text: string) => redactText(text, redactPatterns);
-  const gateway = createEgressGateway({
-    policy: applied ? applied.current.egress : compileBlueprintEgress(blueprint.spec.services),
+  const { gateway, stopFollowing } = createBlueprintGateway({
+    resolved: options.resolved,
+    policy,
+    ...(applied ? { appliedPolicy: applied } : {}),
     ca,
     onEvent: record,
-    context: () => ({ workspaceId, sessionId, blueprint: blueprintRef, bundle: { ...bundleRef } }),
+    workspaceId,
+    sessionId,
+    requester: () => user,
+    ...(options.reviewGate ? { reviewGate: options.reviewGate } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.resolver ? { resolver: options.resolver } : {}),
     ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
-    ...(options.egressLimits ? { limits: options.egressLimits } : {}),
-    logging: egressLoggingFromBlueprint(blueprint.spec.logging),
-    // A write the blueprint gates is held in the run's review queue; without a queue it is
-    // refused rather than sent (docs/egress.md).
-    reviewGate: ({ host, port, method, path }) => {
-      const decision = decisionPoint.decide({ action: 'http_request', method, host, port, path });
-      if (decision.decision !== 'review') return undefined;
-      return decision.policyIds.filter((id) => id.endsWith('.review')).join(', ') || 'review';
-    },
-    ...(options.reviewGate && gateSpec
-      ? {
-          reviewQueue: {
-            gate: options.reviewGate,
-            held: () => ({
-              requester: { id: user },
-              workspaceId,
-              sessionId,
-              blueprint: blueprintRef,
-              bundle: { ...bundleRef },
-              gate: gateSpec,
-              ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
-            }),
-          },
-        }
-      : {}),
+    ...(options.egressLimits ? { egressLimits: options.egressLimits } : {}),
   });
   const review: PdpReviewOptions | undefined =
     options.reviewGate && gateSpec
@@ -231,7 +169,6 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
           ...(blueprint.spec.logging ? { logging: blueprint.spec.logging } : {}),
         }
       : undefined;
-  const stopFollowing = applied?.onApplied((next) => gateway.setPolicy(next.egress));
   const runDir = createRunDir(options.stateDir ?? DEFAULT_STATE_DIR, gateway.caCertPem);
   let pdp: PdpServer | undefined;
   let hooks: StandaloneHooks | undefined;
@@ -292,7 +229,7 @@ export async function runStandalone(options: StandaloneRunOptions): Promise<Stan
     });
     return { ...result, bundle: { id: bundleRef.id, version: bundleRef.version } };
   } finally {
-    stopFollowing?.();
+    stopFollowing();
     await mcp?.close().catch(() => {});
     await hooks?.close();
     await pdp?.close().catch(() => {});

@@ -74,11 +74,15 @@ function renameOver(from: string, to: string): void {
   }
 }
 
-/** Replaces `path` whole (temp file beside it, then rename): sshd never reads a half-written file. */
-function replaceFile(path: string, content: string, mode: number): void {
+/**
+ * Replaces `path` whole (temp file beside it, then rename): a reader (sshd, a client reading a
+ * CA bundle) never sees a half-written file. `mode` exactly, whatever the umask (POSIX).
+ */
+export function replaceFile(path: string, content: string, mode: number): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temp, content, { mode });
+    chmodSync(temp, mode);
     renameOver(temp, path);
   } finally {
     rmSync(temp, { force: true });

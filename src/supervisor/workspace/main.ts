@@ -1,21 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AuditSpool, componentEvent, type OcsfEvent } from '../../audit/index.ts';
+import { componentEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { createLogger } from '../../core/log.ts';
 import { type ChannelBundleUpdates, channelBundleUpdates, PolicyHolder } from '../policy/index.ts';
-import { supervisorEventRedactor } from '../audit-redaction.ts';
 import { ChannelAuditTransport, startAuditShipping } from './channel-audit-transport.ts';
 import { ChannelClient } from './channel-client.ts';
 import { ChannelReviewGate } from './channel-review-gate.ts';
 import type { WorkspaceTerminal } from './pty-terminal.ts';
-import { loadWorkspaceLogging } from './workspace-sandbox.ts';
+import { openWorkspaceAudit } from './workspace-audit.ts';
 import { workspaceTerminals } from './workspace-terminals.ts';
 
 // The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
 // it dials the control plane and opens each terminal it is asked for in a new sandbox, or on
-// the host's own OpenSSH server where the config says so (workspace-terminals.ts). SIGTERM
+// the host's own OpenSSH server where the config says so, with the workspace's egress gateway
+// on loopback as that account's way out (workspace-terminals.ts). SIGTERM
 // hangs up every terminal, waits for them to end, and exits. Every event it
 // records is redacted per the blueprint's `logging`, made durable in the workspace's audit
 // spool, and shipped over the channel to the control plane's central store.
@@ -48,14 +47,8 @@ async function main(): Promise<number> {
   const withIpc = process.connected;
   const orphaned = () => process.ppid !== providerPid || (withIpc && !process.connected);
   if (orphaned()) return 0;
-  // The spool is this workspace's hash chain (source: the workspace id). Redaction happens
-  // before append: the hash covers the event as spooled, and nothing downstream may see more.
-  const spool = await AuditSpool.open(join(dirname(config.auditLog), 'audit-spool'), {
-    source: config.workspaceId,
-  });
-  const logging = await loadWorkspaceLogging(config);
-  const redact = await supervisorEventRedactor(logging ? { logging } : {});
-  const audit = (event: OcsfEvent) => spool.append(redact(event) as unknown as Record<string, unknown>);
+  // Every event, redacted, into this workspace's hash-chained spool (workspace-audit.ts).
+  const { spool, audit } = await openWorkspaceAudit(config);
   // Review-gated calls are held in the control plane's queue, asked over the channel.
   let client: ChannelClient | undefined;
   const auditTransport = new ChannelAuditTransport({
@@ -142,6 +135,8 @@ async function main(): Promise<number> {
       Promise.all(terminals),
       new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS)),
     ]);
+    // The host's egress gateway (Windows guests) closes its connections; their events spool too.
+    await opener.close();
     // The terminals' last events go to the control plane now if it is there; otherwise they
     // wait in the spool for the next start.
     if (channel.connected)

@@ -30,6 +30,8 @@ export async function sandboxTerminals(
   }
   return {
     ...(sshHostKey ? { sshHostKey } : {}),
+    // Each sandbox has its own gateway, closed with it.
+    close: async () => {},
     async open(request) {
       const run = runFor(request.userId);
       if (request.mode !== 'ssh') return openSandboxTerminal({ cols: request.cols, rows: request.rows, run });
