@@ -35,6 +35,12 @@
 #include <unistd.h>
 
 #define PIPE_BYTES (1024 * 1024)
+// Each socket's send buffer (the kernel doubles it: 8 MiB, twice the autotuning ceiling). A
+// bulk tunnel then moves a whole pipe per wake-up instead of stopping at a full buffer, which
+// takes the relay from about 75% to about 80-88% of a direct connection on loopback. The
+// memory is TCP's, accounted and bounded by tcp_mem like any socket's; per tunnel at most two
+// send buffers and two pipes, and the gateway bounds tunnels per sandbox (maxConnections).
+#define SEND_BUFFER_BYTES (4 * 1024 * 1024)
 #define MAX_LINE (1024 * 1024)
 #define MAX_FDS_PER_READ 8
 #define MAX_QUEUED_FDS 64
@@ -297,6 +303,9 @@ static void tunnel_start(struct tunnel *t) {
     struct endpoint *e = &t->ends[s];
     struct epoll_event ev = {.events = 0, .data.ptr = e};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0) fatal("epoll_ctl add");
+    // Best effort: a socket that keeps the autotuned buffer only moves less per wake-up.
+    int size = SEND_BUFFER_BYTES;
+    (void)setsockopt(e->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   }
   t->started = true;
   if (t->idle_ms > 0 && t->idle_ms / 4 < sweep_every) sweep_every = t->idle_ms / 4 < 10 ? 10 : (int)(t->idle_ms / 4);
