@@ -655,6 +655,12 @@ export const ERRORS = {
     status: 502,
     expose: false,
   },
+  PDK_KUBEVIRT_WORKSPACE_REVOKED: {
+    message: 'the workspace was revoked',
+    fix: 'A revoked workspace is never provisioned, started or rebuilt again; its owner gets a new workspace from the reconciler while still assigned. Decommission the revoked one when its disk is no longer needed.',
+    status: 409,
+    expose: true,
+  },
 
   // azure provider (ARM renderer, its rules, deployments)
   PDK_AZURE_SETTINGS_INVALID: {

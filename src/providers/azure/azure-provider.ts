@@ -169,11 +169,13 @@ export class AzureProvider implements WorkspaceProvider {
   }
 
   async dropCredentials(workspaceId: string): Promise<void> {
+    // Fail closed on a replica that did not deploy it (its state file is this replica's own):
+    // the resource names derive from the id, so the VM, secret and identity are found all the same.
     const record = this.#records.get(workspaceId);
-    if (!record) return;
     const names = workspaceNames(this.#settings, workspaceId);
     const hub = hubNames(this.#settings);
-    if (record.vm) await this.#arm.vmAction(names.vm, 'powerOff', { skipShutdown: 'true' });
+    const vm = record ? record.vm : (await this.#arm.powerState(names.vm)) !== undefined;
+    if (vm) await this.#arm.vmAction(names.vm, 'powerOff', { skipShutdown: 'true' });
     await this.#arm.put(
       this.#arm.resourceId('Microsoft.KeyVault/vaults/secrets', hub.keyVault, names.secret),
       'Microsoft.KeyVault/vaults/secrets',
@@ -183,6 +185,7 @@ export class AzureProvider implements WorkspaceProvider {
       this.#arm.resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', names.identity),
       'Microsoft.ManagedIdentity/userAssignedIdentities',
     );
+    if (!record) return;
     record.revoked = true;
     record.status = 'stopped';
     this.#save();

@@ -12,11 +12,18 @@ import {
   identitySecretName,
   LABELS,
   namespaceOf,
+  revokedMarkerName,
   rootDataVolumeName,
   vmName,
 } from './names.ts';
 import { renderNamespaceObjects, renderWorkspaceObjects } from './render.ts';
-import { identitySecret, type KubeObject, type KubeVirtWorkspace, networkPolicy } from './resources.ts';
+import {
+  identitySecret,
+  type KubeObject,
+  type KubeVirtWorkspace,
+  networkPolicy,
+  revokedMarker,
+} from './resources.ts';
 import type { KubeVirtSettings } from './settings.ts';
 import { assertAdmissible } from './admission.ts';
 
@@ -27,8 +34,17 @@ import { assertAdmissible } from './admission.ts';
 //              already running is restarted, so it boots with the new identity)
 //   stop       merge-patch runStrategy Halted
 //   rebuild    a new DataVolume (generation + 1), the VM pointed at it, the old one deleted
-//   dropCredentials (revoke)  delete the identity Secret, NetworkPolicy with no egress, runStrategy Halted
+//   dropCredentials (revoke)  a revocation marker Secret, then delete the identity Secret,
+//              NetworkPolicy with no egress, runStrategy Halted
 //   destroy    delete the VM, its DataVolumes and Secrets; the namespace when it holds no other VM
+// A revoke is for good: its marker (written first, removed only by destroy) makes every later
+// provision, start or rebuild of that workspace fail before it writes anything
+// (PDK_KUBEVIRT_WORKSPACE_REVOKED), on any replica. The marker is read again after each apply:
+// with no lock across replicas, a start already in flight when another replica revoked finds it
+// then, and undoes itself (the cut NetworkPolicy again, its identity Secret deleted, its VM
+// halted). Another workspace of the owner is not affected: the reconciler gives a user who is
+// still assigned a new one, and its start opens the namespace again; the revoked VM stays halted
+// and without identity.
 // The supervisor dials the control plane's in-cluster service (settings.controlPlane), which the
 // NetworkPolicy allows; the lifecycle's own channel URL is for local supervisors and is ignored.
 
@@ -84,8 +100,10 @@ export class KubeVirtProvider implements WorkspaceProvider {
     // Rendered (and checked) before anything is applied: a render that fails leaves the cluster alone.
     const objects = await this.#render(spec, { runStrategy: 'Always', generation: generationOf(existing) });
     // The identity first: the VM's identity disk is this Secret, and it must exist before the VM boots.
-    await this.#api.apply(identitySecret(namespace, spec.id, spec.owner, `${JSON.stringify(identity)}\n`));
-    await this.#apply(spec, objects);
+    await this.#apply(spec, [
+      identitySecret(namespace, spec.id, spec.owner, `${JSON.stringify(identity)}\n`),
+      ...objects,
+    ]);
     // A running guest sees its identity disk as it was at boot: restart it (delete the VMI; the VM
     // controller makes a new one) so the supervisor comes up with the identity just issued.
     if (runStrategyOf(existing) === 'Always')
@@ -144,15 +162,15 @@ export class KubeVirtProvider implements WorkspaceProvider {
   async dropCredentials(workspaceId: string): Promise<void> {
     const located = await this.#locate(workspaceId);
     if (!located) return;
+    // The marker first: an apply racing this revoke either sees it or is followed by the cut below.
+    await this.#api.apply(revokedMarker(located.namespace, workspaceId, located.owner));
     // Fail closed in this order: no identity to authenticate with, no network to use it on, no VM.
     await this.#api.remove({
       ...SECRET,
       namespace: located.namespace,
       name: identitySecretName(workspaceId),
     });
-    await this.#api.apply(
-      networkPolicy(located.namespace, { owner: located.owner }, this.#settings, { revoked: true }),
-    );
+    await this.#api.apply(this.#cutPolicy(located.namespace, located.owner));
     await this.#halt(workspaceId, located.namespace);
     this.#status.set(workspaceId, 'stopped');
   }
@@ -174,6 +192,8 @@ export class KubeVirtProvider implements WorkspaceProvider {
       await this.#api.remove({ ...DATA_VOLUME, namespace, name: volume.metadata.name });
     await this.#api.remove({ ...SECRET, namespace, name: cloudInitSecretName(workspaceId) });
     await this.#api.remove({ ...SECRET, namespace, name: identitySecretName(workspaceId) });
+    // Last: until its VM and Secrets are gone, the namespace's egress stays cut.
+    await this.#api.remove({ ...SECRET, namespace, name: revokedMarkerName(workspaceId) });
     const others = await this.#api.list(VM.apiVersion, VM.kind, `${LABELS.managedBy}=paddock`, namespace);
     if (others.length === 0) await this.#api.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
     this.#located.delete(workspaceId);
@@ -186,6 +206,18 @@ export class KubeVirtProvider implements WorkspaceProvider {
 
   /** Workspace VMs are not children of the control plane: they keep running when it shuts down. */
   async close(): Promise<void> {}
+
+  /** Whether the workspace was revoked (its marker is in the namespace). */
+  async #revoked(namespace: string, workspaceId: string): Promise<boolean> {
+    return (
+      (await this.#api.read({ ...SECRET, namespace, name: revokedMarkerName(workspaceId) })) !== undefined
+    );
+  }
+
+  /** The namespace's NetworkPolicy with no egress rule. */
+  #cutPolicy(namespace: string, owner: string): KubeObject {
+    return networkPolicy(namespace, { owner }, this.#settings, { revoked: true });
+  }
 
   async #halt(workspaceId: string, namespace: string): Promise<void> {
     const ref = { ...VM, namespace, name: vmName(workspaceId) };
@@ -245,9 +277,23 @@ export class KubeVirtProvider implements WorkspaceProvider {
     return objects;
   }
 
+  /**
+   * Applies the objects unless the workspace was revoked (refused before anything is written).
+   * Its marker is read again after the writes, for a revoke on another replica meanwhile (see
+   * the top): then what this apply opened is closed again and it fails.
+   */
   async #apply(spec: WorkspaceSpec, objects: readonly KubeObject[]): Promise<void> {
-    for (const object of objects) await this.#api.apply(object);
+    const namespace = namespaceOf(this.#settings.namespacePrefix, spec.owner);
     const vm = objects.find((object) => object.kind === 'VirtualMachine');
+    if (await this.#revoked(namespace, spec.id)) throw workspaceRevoked(spec);
+    for (const object of objects) await this.#api.apply(object);
+    if (await this.#revoked(namespace, spec.id)) {
+      await this.#api.apply(this.#cutPolicy(namespace, spec.owner));
+      await this.#api.remove({ ...SECRET, namespace, name: identitySecretName(spec.id) });
+      await this.#halt(spec.id, namespace);
+      this.#status.set(spec.id, 'stopped');
+      throw workspaceRevoked(spec);
+    }
     log.info(
       {
         workspace: spec.id,
@@ -257,6 +303,14 @@ export class KubeVirtProvider implements WorkspaceProvider {
       'applied',
     );
   }
+}
+
+function workspaceRevoked(spec: WorkspaceSpec): PaddockError {
+  return new PaddockError(
+    'PDK_KUBEVIRT_WORKSPACE_REVOKED',
+    `kubevirt provider: ${spec.id} of ${spec.owner} was revoked: it is never provisioned, started or rebuilt again`,
+    { details: { workspace: spec.id } },
+  );
 }
 
 function runStrategyOf(vm: KubeObject | undefined): unknown {

@@ -16,6 +16,8 @@ export const LABELS = {
   workspace: 'paddock.dev/workspace',
   owner: 'paddock.dev/owner',
   role: 'paddock.dev/role',
+  /** On a workspace's revocation marker (`revokedMarkerName`): `true`. */
+  revoked: 'paddock.dev/revoked',
 } as const;
 
 export const ANNOTATIONS = {
@@ -62,6 +64,14 @@ export function cloudInitSecretName(workspaceId: string): string {
 /** The Secret holding the supervisor's channel identity: created at start, deleted on revoke; never rendered to Git. */
 export function identitySecretName(workspaceId: string): string {
   return `${workspaceId}-identity`;
+}
+
+/**
+ * The Secret (no data) that records in the cluster that a workspace was revoked: while one is in
+ * a namespace, nothing re-opens that namespace's egress (a revoke cuts it for the whole namespace).
+ */
+export function revokedMarkerName(workspaceId: string): string {
+  return `${workspaceId}-revoked`;
 }
 
 export const NETWORK_POLICY_NAME = 'paddock-default-deny';

@@ -13,6 +13,7 @@ import {
   MANAGER,
   NETWORK_POLICY_NAME,
   ownerKey,
+  revokedMarkerName,
   rootDataVolumeName,
   vmName,
   WORKSPACE_NAMESPACE_ROLE,
@@ -152,6 +153,28 @@ export function identitySecret(
     },
     type: 'Opaque',
     data: { [IDENTITY_KEY]: Buffer.from(identityJson, 'utf8').toString('base64') },
+  };
+}
+
+/**
+ * The revocation marker of a workspace: written first by a revoke, removed only by destroy. Every
+ * apply in its namespace reads these markers before and after it writes (kubevirt-provider.ts).
+ */
+export function revokedMarker(namespace: string, workspaceId: string, owner: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: revokedMarkerName(workspaceId),
+      namespace,
+      labels: {
+        [LABELS.managedBy]: MANAGER,
+        [LABELS.owner]: ownerKey(owner),
+        [LABELS.workspace]: workspaceId,
+        [LABELS.revoked]: 'true',
+      },
+    },
+    type: 'Opaque',
   };
 }
 

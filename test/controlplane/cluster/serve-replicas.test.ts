@@ -25,7 +25,9 @@ import { heldCall } from '../review-queue-fixtures.ts';
 // HTTP server; no cluster runs here). Checked: both answer /healthz; exactly one leads and
 // runs the reconciler; a review approved through replica B's API is what replica A's API
 // shows (to the reviewer's session made through B), and A hears of it on LISTEN/NOTIFY; after kill -9 of the leader the other leads
-// within 15 s and carries on reconciling, and no fenced step ran twice.
+// within 15 s and carries on reconciling, and no fenced step ran twice; a revoke through B
+// halts the VM, deletes its identity and cuts the namespace's egress, and the new workspace
+// the leader then provisions for the still-assigned owner leaves the revoked one halted.
 
 const PADDOCK = fileURLToPath(new URL('../../../bin/paddock.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../providers/kubevirt/fixtures/desired-state/', import.meta.url));
@@ -467,6 +469,7 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
       listener.on('notification', (message) => resolve(JSON.parse(message.payload ?? '{}') as Json)),
     );
     await listener.query('LISTEN paddock_channel');
+    const requestsAtRevoke = kube.requests.length;
     try {
       const token = await loginToken(await b.origin, 'erin@example.com');
       const revoked = await fetch(`${await b.origin}/api/workspaces/${erin.id}/actions/revoke`, {
@@ -487,9 +490,32 @@ describe('paddock serve: two replicas, one PostgreSQL, kubevirt through the stan
     );
     assert.equal((vm?.['spec'] as Json | undefined)?.['runStrategy'], 'Halted');
     const namespace = String((vm?.['metadata'] as Json | undefined)?.['namespace']);
-    const policy = kube.get('networking.k8s.io/v1', 'NetworkPolicy', 'paddock-default-deny', namespace);
-    assert.deepEqual((policy?.['spec'] as Json | undefined)?.['egress'] ?? [], []);
     assert.equal(kube.get('v1', 'Secret', `${erin.id}-identity`, namespace), undefined);
+    // The revoke applied the namespace's NetworkPolicy with no egress (read from the requests:
+    // the leader may already have provisioned erin's next workspace, which opens it again).
+    const cut = kube.requests
+      .slice(requestsAtRevoke)
+      .find(
+        (request) =>
+          request.method === 'PATCH' &&
+          request.path.endsWith(`/namespaces/${namespace}/networkpolicies/paddock-default-deny`) &&
+          ((request.body as { spec?: { egress?: unknown[] } } | undefined)?.spec?.egress ?? []).length === 0,
+      );
+    assert.ok(cut, 'the revoke cut the namespace egress');
+
+    // Erin is still assigned: the leader's next pass provisions her a new workspace in the same
+    // namespace. The revoked one stays as the revoke left it.
+    const replacement = await until('a new workspace for erin', async () => {
+      const [row] = await query<{ id: string }>(
+        "SELECT id FROM workspaces WHERE owner = 'erin@example.com' AND state <> 'revoked'",
+      );
+      return row && kube.get('kubevirt.io/v1', 'VirtualMachine', row.id, namespace) ? row.id : undefined;
+    });
+    assert.notEqual(replacement, erin.id);
+    const revokedVm = kube.get('kubevirt.io/v1', 'VirtualMachine', erin.id, namespace);
+    assert.equal((revokedVm?.['spec'] as Json | undefined)?.['runStrategy'], 'Halted');
+    assert.equal(kube.get('v1', 'Secret', `${erin.id}-identity`, namespace), undefined);
+    assert.ok(kube.get('v1', 'Secret', `${erin.id}-revoked`, namespace), 'its revocation marker');
   });
 
   it('SIGTERM: the replica gives up leadership and exits 0', async () => {

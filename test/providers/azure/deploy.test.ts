@@ -235,6 +235,32 @@ describe('azure provider against a local ARM stand-in', () => {
     assert.ok(calls().includes(`DELETE Microsoft.Compute/virtualMachines/${names.vm}`));
   });
 
+  it('stand-in ARM: a revoke through another replica (no record of the workspace in its state) still powers off, overwrites the secret and deletes the identity', async (t) => {
+    const { identity } = await generateIdentity(spec.id);
+    await provider().start(spec, identity, 'ws://unused');
+    const otherDir = mkdtempSync(join(tmpdir(), 'azure-provider-other-'));
+    t.after(() => rmSync(otherDir, { recursive: true, force: true }));
+    const otherReplica = new AzureProvider({
+      settings,
+      dataDir: otherDir,
+      credential: new StandInCredential(),
+      endpoint: standIn.url,
+      ca: standIn.ca,
+      pollIntervalMs: 5,
+    });
+    await otherReplica.dropCredentials(spec.id);
+    assert.equal(standIn.power.get(idOf(`Microsoft.Compute/virtualMachines/${names.vm}`)), 'stopped');
+    const secret = standIn.resources.get(
+      idOf(`Microsoft.KeyVault/vaults/${hub.keyVault}/secrets/${names.secret}`),
+    ) as { properties: { value: string } };
+    assert.equal(secret.properties.value, 'revoked');
+    assert.ok(
+      !standIn.resources.has(idOf(`Microsoft.ManagedIdentity/userAssignedIdentities/${names.identity}`)),
+    );
+    // A workspace with no VM anywhere: nothing to power off, the rest still done.
+    await otherReplica.dropCredentials('ws-nowhere0000');
+  });
+
   it('stand-in ARM: destroy removes every resource of the workspace and keeps only a revoked secret', async () => {
     const azure = provider();
     const { identity } = await generateIdentity(spec.id);

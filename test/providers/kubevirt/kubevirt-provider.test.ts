@@ -211,18 +211,6 @@ describe('kubevirt provider through @kubernetes/client-node (stand-in API server
     await provider.start(SPEC, identity, '');
   });
 
-  it('revoke (stand-in API server): another replica (no cache) deletes the identity, cuts egress, halts the VM', async () => {
-    assert.equal(vm()?.['spec']['runStrategy'], 'Always');
-    const otherReplica = new KubeVirtProvider({ api: apiFor(server), settings });
-    await otherReplica.dropCredentials(SPEC.id);
-    assert.equal(server.get('v1', 'Secret', identitySecretName(SPEC.id), NAMESPACE), undefined);
-    const policy = server.get('networking.k8s.io/v1', 'NetworkPolicy', 'paddock-default-deny', NAMESPACE);
-    assert.deepEqual(policy?.['spec']['egress'], []);
-    assert.deepEqual(policy?.['spec']['policyTypes'], ['Ingress', 'Egress']);
-    assert.equal(vm()?.['spec']['runStrategy'], 'Halted');
-    await otherReplica.dropCredentials(SPEC.id); // idempotent
-  });
-
   it('API errors (stand-in API server): a refused apply and a bad token become PDK_KUBEVIRT_APPLY naming the object', async () => {
     server.failNext(
       (request) => request.method === 'PATCH' && request.path.includes('/virtualmachines/'),
@@ -240,6 +228,20 @@ describe('kubevirt provider through @kubernetes/client-node (stand-in API server
       code: 'PDK_KUBEVIRT_APPLY',
       message: /HTTP 401/,
     });
+  });
+
+  it('revoke (stand-in API server): another replica (no cache) deletes the identity, cuts egress, halts the VM', async () => {
+    assert.equal(vm()?.['spec']['runStrategy'], 'Always');
+    const otherReplica = new KubeVirtProvider({ api: apiFor(server), settings });
+    await otherReplica.dropCredentials(SPEC.id);
+    assert.equal(server.get('v1', 'Secret', identitySecretName(SPEC.id), NAMESPACE), undefined);
+    const policy = server.get('networking.k8s.io/v1', 'NetworkPolicy', 'paddock-default-deny', NAMESPACE);
+    assert.deepEqual(policy?.['spec']['egress'], []);
+    assert.deepEqual(policy?.['spec']['policyTypes'], ['Ingress', 'Egress']);
+    assert.equal(vm()?.['spec']['runStrategy'], 'Halted');
+    await otherReplica.dropCredentials(SPEC.id); // idempotent
+    // For good: no replica provisions or starts it again.
+    await assert.rejects(provider.provision(SPEC), { code: 'PDK_KUBEVIRT_WORKSPACE_REVOKED' });
   });
 
   it('destroy (stand-in API server): the VM, its DataVolumes and Secrets, then the empty namespace are deleted', async () => {

@@ -6,8 +6,9 @@ import { parse } from 'yaml';
 // that serves discovery for the kinds the kubevirt provider uses and implements, per object,
 // server-side apply (PATCH, application/apply-patch+yaml, fieldManager required, force
 // recorded), JSON merge patch, GET, list with an equality label selector, and DELETE. It keeps
-// the objects in memory and records every request, so tests can check what was sent. It does
-// not implement field ownership or conflicts: an apply replaces the object.
+// the objects in memory and records every request, so tests can check what was sent, and can
+// fail or hold a request (holdNext: a race made deterministic). It does not implement field
+// ownership or conflicts: an apply replaces the object.
 
 export interface RecordedRequest {
   readonly method: string;
@@ -85,6 +86,11 @@ export interface StandInApiServer {
   get(apiVersion: string, kind: string, name: string, namespace?: string): Json | undefined;
   /** Answers the next request matching `predicate` with this status instead (once). */
   failNext(predicate: (request: RecordedRequest) => boolean, status: number, reason: string): void;
+  /**
+   * Holds the next request matching `predicate` before it is carried out (once), so a test can
+   * run other requests meanwhile: `reached` resolves when it arrives, `release()` carries it out.
+   */
+  holdNext(predicate: (request: RecordedRequest) => boolean): { reached: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -116,14 +122,19 @@ export async function startStandInApiServer(token = 'stand-in-token'): Promise<S
   const requests: RecordedRequest[] = [];
   const objects = new Map<string, Json>();
   const failures: { predicate: (request: RecordedRequest) => boolean; status: number; reason: string }[] = [];
+  const holds: {
+    predicate: (request: RecordedRequest) => boolean;
+    arrived: () => void;
+    released: Promise<void>;
+  }[] = [];
   let resourceVersion = 1;
 
-  const handle = (request: IncomingMessage, raw: string, response: ServerResponse) => {
+  const record = (request: IncomingMessage, raw: string): RecordedRequest => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const contentType = request.headers['content-type'];
     let body: unknown;
     if (raw) body = contentType?.includes('yaml') ? parse(raw) : JSON.parse(raw);
-    const recorded: RecordedRequest = {
+    return {
       method: request.method ?? '',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -131,7 +142,12 @@ export async function startStandInApiServer(token = 'stand-in-token'): Promise<S
       authorization: request.headers.authorization,
       body,
     };
-    requests.push(recorded);
+  };
+
+  const handle = (request: IncomingMessage, recorded: RecordedRequest, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://stand-in');
+    const contentType = request.headers['content-type'];
+    const body = recorded.body;
     if (request.headers.authorization !== `Bearer ${token}`)
       return status(response, 401, 'Unauthorized', 'bad token');
     const failure = failures.findIndex((entry) => entry.predicate(recorded));
@@ -249,9 +265,17 @@ export async function startStandInApiServer(token = 'stand-in-token'): Promise<S
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       try {
-        handle(request, Buffer.concat(chunks).toString('utf8'), response);
+        const recorded = record(request, Buffer.concat(chunks).toString('utf8'));
+        requests.push(recorded);
+        const held = holds.findIndex((entry) => entry.predicate(recorded));
+        if (held >= 0) {
+          const [entry] = holds.splice(held, 1);
+          entry!.arrived();
+          await entry!.released;
+        }
+        handle(request, recorded, response);
       } catch (error) {
         status(response, 500, 'InternalError', (error as Error).message);
       }
@@ -266,6 +290,18 @@ export async function startStandInApiServer(token = 'stand-in-token'): Promise<S
     objects,
     get: (apiVersion, kind, name, namespace) => objects.get(key(apiVersion, kind, namespace, name)),
     failNext: (predicate, code, reason) => failures.push({ predicate, status: code, reason }),
+    holdNext: (predicate) => {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.push({ predicate, arrived, released });
+      return { reached, release };
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
