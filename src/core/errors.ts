@@ -735,6 +735,12 @@ export const ERRORS = {
     status: 502,
     expose: false,
   },
+  PDK_AZURE_WORKSPACE_REVOKED: {
+    message: 'the workspace was revoked',
+    fix: 'A revoked workspace is never started again; its owner gets a new workspace from the reconciler while still assigned. Decommission the revoked one when its data disk is no longer needed (its revocation marker secret stays in the Key Vault, so its id is never reused).',
+    status: 409,
+    expose: true,
+  },
 
   // control plane on a cluster (leader election, fan-out)
   PDK_CLUSTER_NOT_LEADER: {

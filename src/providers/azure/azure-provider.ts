@@ -26,9 +26,17 @@ import { checkWorkspaceTemplate } from './checks.ts';
 //   stop       → POST deallocate (graceful shutdown; compute released); powerOff() keeps it allocated
 //   rebuild    → DELETE the VM (OS disk and NIC go with it, the data disk stays); the next start
 //                redeploys it from the profile with the data disk attached
-//   dropCredentials (revoke) → POST powerOff?skipShutdown=true, the secret overwritten, the VM's
-//                managed identity deleted: the VM can no longer read anything
+//   dropCredentials (revoke) → the revocation marker, then POST powerOff?skipShutdown=true, the
+//                secret overwritten, the VM's managed identity deleted: the VM can no longer read anything
 //   destroy    → every resource of the workspace deleted, the data disk too
+// A revoke is for good, on every replica (each keeps its own state file, so only Azure is shared):
+// its marker is a Key Vault secret `<prefix>-<stem>-revoked` in the hub vault, PUT first and
+// checked by a GET. No template renders it (a redeploy never overwrites it), ARM's control plane
+// can PUT and GET vault secrets (the provider already PUTs the channel secret that way) but not
+// delete them, so it outlives destroy too: an id once revoked is never started again. A start
+// refuses a marked workspace before it deploys anything (PDK_AZURE_WORKSPACE_REVOKED) and reads
+// the marker again after its last write: with no lock across replicas, a start in flight when
+// another replica revoked finds it then and cuts the workspace again with the revoke's own steps.
 // The channel URL the lifecycle passes is the control plane's local one; VMs dial
 // settings.channelUrl, the public wss:// name the hub firewall allows.
 
@@ -46,8 +54,6 @@ interface WorkspaceRecord {
   dataDisk: boolean;
   /** The VM exists. */
   vm: boolean;
-  /** Credentials were dropped: the next start rebuilds the VM with a new identity. */
-  revoked: boolean;
 }
 
 export interface AzureProviderOptions {
@@ -110,7 +116,6 @@ export class AzureProvider implements WorkspaceProvider {
       status: 'stopped',
       dataDisk: false,
       vm: false,
-      revoked: false,
     });
     this.#save();
   }
@@ -119,8 +124,8 @@ export class AzureProvider implements WorkspaceProvider {
     await this.provision(spec);
     const record = this.#record(spec.id);
     const names = workspaceNames(this.#settings, spec.id);
-    if (record.revoked && record.vm) await this.#deleteVm(spec.id, record);
     const { template, os } = await this.#template(spec, record);
+    if (await this.#revoked(spec.id)) throw workspaceRevoked(spec);
     const parameters = {
       channelIdentity: `${JSON.stringify(identity)}\n`,
       adminCredential: adminCredential(os),
@@ -129,12 +134,18 @@ export class AzureProvider implements WorkspaceProvider {
       await this.#arm.deploy(names.deployment, template, parameters);
       record.vm = true;
       record.dataDisk = true;
-      record.revoked = false;
     } else {
       // Custom data cannot change on an existing VM: only the identity secret is redeployed.
       await this.#arm.deploy(`${names.deployment}-identity`, identityOnly(template), parameters);
     }
     await this.#arm.vmAction(names.vm, 'start');
+    // After the last write: a revoke on another replica meanwhile is found here, and it wins.
+    if (await this.#revoked(spec.id)) {
+      await this.#cut(spec.id, true);
+      record.status = 'stopped';
+      this.#save();
+      throw workspaceRevoked(spec);
+    }
     record.status = 'running';
     this.#save();
     log.info({ workspaceId: spec.id, vm: names.vm }, 'workspace started');
@@ -173,20 +184,11 @@ export class AzureProvider implements WorkspaceProvider {
     // the resource names derive from the id, so the VM, secret and identity are found all the same.
     const record = this.#records.get(workspaceId);
     const names = workspaceNames(this.#settings, workspaceId);
-    const hub = hubNames(this.#settings);
+    // The marker first: a start racing this revoke either is refused or finds it after its writes.
+    await this.#putSecret(names.revokedMarker, REVOKED);
     const vm = record ? record.vm : (await this.#arm.powerState(names.vm)) !== undefined;
-    if (vm) await this.#arm.vmAction(names.vm, 'powerOff', { skipShutdown: 'true' });
-    await this.#arm.put(
-      this.#arm.resourceId('Microsoft.KeyVault/vaults/secrets', hub.keyVault, names.secret),
-      'Microsoft.KeyVault/vaults/secrets',
-      { properties: { value: REVOKED } },
-    );
-    await this.#arm.delete(
-      this.#arm.resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', names.identity),
-      'Microsoft.ManagedIdentity/userAssignedIdentities',
-    );
+    await this.#cut(workspaceId, vm);
     if (!record) return;
-    record.revoked = true;
     record.status = 'stopped';
     this.#save();
   }
@@ -213,11 +215,7 @@ export class AzureProvider implements WorkspaceProvider {
       id('Microsoft.ManagedIdentity/userAssignedIdentities', names.identity),
     ])
       await this.#arm.delete(resourceId, type);
-    await this.#arm.put(
-      this.#arm.resourceId('Microsoft.KeyVault/vaults/secrets', hub.keyVault, names.secret),
-      'Microsoft.KeyVault/vaults/secrets',
-      { properties: { value: REVOKED } },
-    );
+    await this.#putSecret(names.secret, REVOKED);
     this.#records.delete(workspaceId);
     this.#save();
   }
@@ -268,6 +266,36 @@ export class AzureProvider implements WorkspaceProvider {
     return { template, os: profile.spec.os };
   }
 
+  /** The revoke's cut: the VM powered off at once, its channel secret overwritten, its identity deleted. */
+  async #cut(workspaceId: string, vm: boolean): Promise<void> {
+    const names = workspaceNames(this.#settings, workspaceId);
+    if (vm) await this.#arm.vmAction(names.vm, 'powerOff', { skipShutdown: 'true' });
+    await this.#putSecret(names.secret, REVOKED);
+    await this.#arm.delete(
+      this.#arm.resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', names.identity),
+      'Microsoft.ManagedIdentity/userAssignedIdentities',
+    );
+  }
+
+  /** Whether the workspace was revoked (its marker secret exists in the hub vault). */
+  async #revoked(workspaceId: string): Promise<boolean> {
+    const names = workspaceNames(this.#settings, workspaceId);
+    const id = this.#arm.resourceId(
+      'Microsoft.KeyVault/vaults/secrets',
+      hubNames(this.#settings).keyVault,
+      names.revokedMarker,
+    );
+    return (await this.#arm.get(id, 'Microsoft.KeyVault/vaults/secrets')) !== undefined;
+  }
+
+  async #putSecret(name: string, value: string): Promise<void> {
+    await this.#arm.put(
+      this.#arm.resourceId('Microsoft.KeyVault/vaults/secrets', hubNames(this.#settings).keyVault, name),
+      'Microsoft.KeyVault/vaults/secrets',
+      { properties: { value } },
+    );
+  }
+
   async #deleteVm(workspaceId: string, record: WorkspaceRecord): Promise<void> {
     const names = workspaceNames(this.#settings, workspaceId);
     await this.#arm.delete(
@@ -295,6 +323,14 @@ export class AzureProvider implements WorkspaceProvider {
     });
     renameSync(temporary, this.#stateFile);
   }
+}
+
+function workspaceRevoked(spec: WorkspaceSpec): PaddockError {
+  return new PaddockError(
+    'PDK_AZURE_WORKSPACE_REVOKED',
+    `azure: workspace ${spec.id} of ${spec.owner} was revoked: it is never started again`,
+    { details: { workspace: spec.id } },
+  );
 }
 
 function readState(file: string): Record<string, WorkspaceRecord> {

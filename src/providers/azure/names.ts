@@ -27,6 +27,8 @@ export interface WorkspaceNames {
   readonly vm: string;
   readonly dataDisk: string;
   readonly secret: string;
+  /** The revocation marker: a Key Vault secret no template renders (azure-provider.ts). */
+  readonly revokedMarker: string;
   /** A GUID (role assignment names must be GUIDs), stable per workspace so destroy can delete it. */
   readonly secretReaderAssignment: string;
   readonly deployment: string;
@@ -45,6 +47,7 @@ export function workspaceNames(settings: AzureSettings, workspaceId: string): Wo
     vm: `${base}-vm`,
     dataDisk: `${base}-data`,
     secret: `${base}-channel-identity`,
+    revokedMarker: `${base}-revoked`,
     secretReaderAssignment: guidOf(
       `${settings.subscriptionId}/${settings.resourceGroup}/${workspaceId}/secret-reader`,
     ),

@@ -19,6 +19,7 @@ import type { ArmSchemas } from './arm-schemas.ts';
 //     instance view's PowerState;
 //   - ARM's real refusals Paddock must survive: changing osProfile.customData of an existing VM
 //     (PropertyChangeNotAllowed) and attaching a data disk that does not exist (NotFound).
+// A test can hold a request before it is carried out (holdNext: a race made deterministic).
 // Tokens are checked: requests without the stand-in credential's bearer token get 401.
 
 export const STAND_IN_TOKEN = 'stand-in-arm-token';
@@ -57,6 +58,11 @@ export interface ArmStandIn {
   readonly power: Map<string, string>;
   /** The next deployment fails with this ARM error code. */
   failNextDeployment: { code: string; message: string } | undefined;
+  /**
+   * Holds the next request matching `predicate` before it is carried out (once), so a test can
+   * run other requests meanwhile: `reached` resolves when it arrives, `release()` carries it out.
+   */
+  holdNext(predicate: (request: LoggedRequest) => boolean): { reached: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -109,6 +115,11 @@ export async function startArmStandIn(
   const deployments = new Map<string, Json>();
   let sequence = 0;
   let base = '';
+  const holds: {
+    predicate: (request: LoggedRequest) => boolean;
+    arrived(): void;
+    released: Promise<void>;
+  }[] = [];
   const state: ArmStandIn = {
     url: '',
     ca: cert,
@@ -116,6 +127,12 @@ export async function startArmStandIn(
     resources: new Map(),
     power: new Map(),
     failNextDeployment: undefined,
+    holdNext: (predicate) => {
+      const reached = Promise.withResolvers<void>();
+      const released = Promise.withResolvers<void>();
+      holds.push({ predicate, arrived: reached.resolve, released: released.promise });
+      return { reached: reached.promise, release: () => released.resolve() };
+    },
     close: async () => {},
   };
 
@@ -201,13 +218,20 @@ export async function startArmStandIn(
     const text = Buffer.concat(chunks).toString('utf8');
     const body = text ? (JSON.parse(text) as Json) : undefined;
     const method = req.method ?? 'GET';
-    state.requests.push({
+    const logged: LoggedRequest = {
       method,
       path: url.pathname,
       apiVersion: url.searchParams.get('api-version'),
       query: url.searchParams,
       body,
-    });
+    };
+    state.requests.push(logged);
+    const hold = holds.findIndex((candidate) => candidate.predicate(logged));
+    if (hold >= 0) {
+      const [held] = holds.splice(hold, 1);
+      held?.arrived();
+      await held?.released;
+    }
     if (req.headers.authorization !== `Bearer ${acceptedToken}`)
       return armError(res, 401, 'AuthenticationFailed', 'missing or wrong bearer token');
 

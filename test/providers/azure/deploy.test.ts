@@ -105,10 +105,14 @@ describe('azure provider against a local ARM stand-in', () => {
     assert.equal(azure.status(spec.id), 'stopped');
     await azure.start(spec, identity, 'ws://127.0.0.1:1/channel');
     assert.equal(azure.status(spec.id), 'running');
+    // The revocation marker is read before the first write and after the last (revoke-race.test.ts).
+    const marker = `GET Microsoft.KeyVault/vaults/${hub.keyVault}/secrets/${names.revokedMarker}`;
     assert.deepEqual(calls(), [
+      marker,
       `PUT Microsoft.Resources/deployments/${names.deployment}`,
       `GET Microsoft.Resources/deployments/${names.deployment}`,
       `POST Microsoft.Compute/virtualMachines/${names.vm}/start`,
+      marker,
     ]);
     const deployment = standIn.requests.find((request) => request.method === 'PUT')?.body as {
       properties: {
@@ -208,12 +212,15 @@ describe('azure provider against a local ARM stand-in', () => {
     assert.equal(azure.status(spec.id), 'running');
   });
 
-  it('stand-in ARM: revoke powers the VM off at once, overwrites the secret and deletes the VM identity', async () => {
+  it('stand-in ARM: revoke marks the workspace first, powers the VM off at once, overwrites the secret and deletes the VM identity', async () => {
     const azure = provider();
     const { identity } = await generateIdentity(spec.id);
     await azure.start(spec, identity, 'ws://unused');
     standIn.requests.length = 0;
     await azure.dropCredentials(spec.id);
+    const markerPath = `Microsoft.KeyVault/vaults/${hub.keyVault}/secrets/${names.revokedMarker}`;
+    assert.equal(calls()[0], `PUT ${markerPath}`);
+    assert.ok(standIn.resources.has(idOf(markerPath)));
     const powerOff = standIn.requests.find((request) => request.path.endsWith('/powerOff'));
     assert.equal(powerOff?.query.get('skipShutdown'), 'true');
     const secret = standIn.resources.get(
@@ -227,12 +234,13 @@ describe('azure provider against a local ARM stand-in', () => {
     );
     assert.equal(azure.status(spec.id), 'stopped');
     await azure.dropCredentials(spec.id); // idempotent
-    // The next start rebuilds the VM with a new identity rather than reusing the revoked one.
-    await azure.start(spec, identity, 'ws://unused');
-    assert.ok(
-      standIn.resources.has(idOf(`Microsoft.ManagedIdentity/userAssignedIdentities/${names.identity}`)),
+    // A revoke is for good: the next start is refused and the identity stays deleted.
+    await assert.rejects(azure.start(spec, identity, 'ws://unused'), (error: unknown) =>
+      isPaddockError(error, 'PDK_AZURE_WORKSPACE_REVOKED'),
     );
-    assert.ok(calls().includes(`DELETE Microsoft.Compute/virtualMachines/${names.vm}`));
+    assert.ok(
+      !standIn.resources.has(idOf(`Microsoft.ManagedIdentity/userAssignedIdentities/${names.identity}`)),
+    );
   });
 
   it('stand-in ARM: a revoke through another replica (no record of the workspace in its state) still powers off, overwrites the secret and deletes the identity', async (t) => {
