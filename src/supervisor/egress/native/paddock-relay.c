@@ -37,7 +37,8 @@
 #define PIPE_BYTES (1024 * 1024)
 // Each socket's send buffer (the kernel doubles it: 8 MiB, twice the autotuning ceiling). A
 // bulk tunnel then moves a whole pipe per wake-up instead of stopping at a full buffer, which
-// takes the relay from about 75% to about 80-88% of a direct connection on loopback. The
+// takes the relay from about 75% to a median of about 80% of a direct connection on loopback
+// (69-88% across runs on a two-core VM; npm run bench -- proxy). The
 // memory is TCP's, accounted and bounded by tcp_mem like any socket's; per tunnel at most two
 // send buffers and two pipes, and the gateway bounds tunnels per sandbox (maxConnections).
 #define SEND_BUFFER_BYTES (4 * 1024 * 1024)
