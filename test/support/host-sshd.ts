@@ -34,6 +34,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether something accepts connections on 127.0.0.1:port (it cannot be bound). */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(port, '127.0.0.1');
+    probe.once('listening', () => probe.close(() => resolve(false)));
+    probe.once('error', () => resolve(true));
+  });
+}
+
 export interface HostSshd {
   readonly port: number;
   /** The server's host public key file (`.pub`). */

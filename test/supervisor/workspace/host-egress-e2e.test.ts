@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,8 @@ import {
   writeIdentityFile,
 } from '../../../src/core/channel/index.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
-import { freePort, type HostSshd, startHostSshd, strictDir } from '../../support/host-sshd.ts';
+import { until } from '../../support/cluster-releases.ts';
+import { freePort, type HostSshd, listening, startHostSshd, strictDir } from '../../support/host-sshd.ts';
 import { runClient, startUpstream, type Upstream } from '../egress-fixtures.ts';
 
 // The Windows guest's egress path end to end on Linux: the real supervisor (main.ts) started as
@@ -40,23 +40,6 @@ spec:
       ports: [${port}]
       cidrs: [127.0.0.1/32]
 `;
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(port, '127.0.0.1');
-    probe.once('listening', () => probe.close(() => resolve(false)));
-    probe.once('error', () => resolve(true));
-  });
-}
 
 describe("Windows egress end to end on Linux: main.ts with hostSsh and hostEgress, events in the control plane's store", () => {
   let dir: string;
@@ -166,7 +149,7 @@ describe("Windows egress end to end on Linux: main.ts with hostSsh and hostEgres
     const code = (event: Record<string, unknown>) => (event['metadata'] as { event_code: string }).event_code;
     const host = (event: Record<string, unknown>) =>
       (event['dst_endpoint'] as { hostname?: string }).hostname;
-    await waitFor(async () => {
+    await until('the allow and deny events in the store', async () => {
       const events = await egressEvents();
       return (
         events.some((event) => code(event) === 'egress.allowed') &&

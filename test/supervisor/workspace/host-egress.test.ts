@@ -31,7 +31,8 @@ import {
   workspaceTerminals,
 } from '../../../src/supervisor/workspace/workspace-terminals.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
-import { freePort, type HostSshd, startHostSshd, strictDir } from '../../support/host-sshd.ts';
+import { until } from '../../support/cluster-releases.ts';
+import { freePort, type HostSshd, listening, startHostSshd, strictDir } from '../../support/host-sshd.ts';
 import { runClient, startUpstream, UPSTREAM_CA, type Upstream } from '../egress-fixtures.ts';
 
 // The Windows guest's egress path (config.hostSsh + config.hostEgress: no sandbox, every
@@ -118,23 +119,6 @@ function collect(terminal: WorkspaceTerminal) {
       });
     },
   };
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createServer().listen(port, '127.0.0.1');
-    socket.once('listening', () => socket.close(() => resolve(false)));
-    socket.once('error', () => resolve(true));
-  });
 }
 
 describe("Windows host egress on Linux: the workspace's gateway on loopback for the host account (config.hostEgress)", () => {
@@ -363,7 +347,9 @@ describe("Windows host egress on Linux: the workspace's gateway on loopback for 
   });
 
   it("Network Activity events for allowed and denied connections land in the supervisor's spool, valid OCSF, naming the workspace and the blueprint's bundle", async () => {
-    await waitFor(() => spooled(stateDir).some((event) => event.metadata.event_code === 'egress.denied'));
+    await until('a denial in the spool', () =>
+      spooled(stateDir).some((event) => event.metadata.event_code === 'egress.denied'),
+    );
     const events = spooled(stateDir).filter((event) => event.class_uid === 4001);
     const codes = new Set(events.map((event) => event.metadata.event_code));
     assert.ok(codes.has('egress.allowed'), [...codes].join(','));
