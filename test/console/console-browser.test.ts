@@ -235,6 +235,8 @@ describe('web console in Chromium against a stand-in for the control plane', () 
     await screenshot(page, 'review-detail');
     await page.getByTestId('review-approve').click();
     await page.getByTestId('review-result').waitFor();
+    // The status re-renders from the server's answer, a moment after the result shows.
+    await page.locator('[data-testid="review-status"][data-state="approved"]').waitFor({ timeout: 5000 });
     assert.equal(await page.getByTestId('review-status').getAttribute('data-state'), 'approved');
 
     const approval = standIn.changes.find((change) => change.path === '/api/reviews/rev-1/approve');
