@@ -81,6 +81,8 @@ export async function sweepStaleSandboxNetworks(
     await removeInterface(parsed.slot);
     const result = await deleteNetns(name, timeoutMs);
     if (result.code === 0) namespaces.push(name);
+    // A concurrent sweep (another process's) may have removed it first: gone is gone.
+    else if (!listDir('/run/netns').includes(name)) continue;
     else errors.push(`ip netns del ${name}: ${result.stderr.trim()}`);
   }
   for (const name of listDir('/sys/class/net')) {
