@@ -1,5 +1,5 @@
 import type { HostEgressConfig, HostSshConfig } from '../core/channel/index.ts';
-import { PaddockError } from '../core/errors.ts';
+import { type ErrorCode, PaddockError } from '../core/errors.ts';
 
 // What both VM providers' Windows first-boot scripts share (KubeVirt's cloudbase-init user data,
 // Azure's custom data): the paths the golden image (deploy/azure/scripts/install-paddock.ps1)
@@ -71,6 +71,24 @@ const USERS_SID = 'S-1-5-32-545';
 
 const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('\\'));
 
+/** Desired-state paths go into single-quoted PowerShell strings: nothing that could end one. */
+const SAFE_DESIRED_STATE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * A desired-state file's path (`blueprints/x.yaml`) as a Windows first-boot script writes it
+ * (`blueprints\x.yaml`). Both providers' scripts put it in a single-quoted PowerShell string
+ * run as LocalSystem, so anything that could end the string, or climb out of the directory, is
+ * refused with `code` (each provider's own).
+ */
+export function windowsDesiredStatePath(path: string, code: ErrorCode): string {
+  if (!SAFE_DESIRED_STATE_PATH.test(path) || path.split('/').includes('..'))
+    throw new PaddockError(
+      code,
+      `desired-state file ${JSON.stringify(path)}: a Windows workspace takes only paths of letters, digits, ".", "_", "-" and "/"; rename the file in the desired-state repository`,
+    );
+  return path.replaceAll('/', '\\');
+}
+
 /** Every path here goes into a single-quoted PowerShell string. */
 function quoted(path: string): string {
   if (!/^[A-Za-z]:\\[A-Za-z0-9 ._\\-]*$/.test(path))
@@ -94,6 +112,7 @@ export function windowsAgentBootstrap(config: {
   readonly workdir: string;
   readonly homeDir: string;
   readonly hostEgress?: HostEgressConfig | undefined;
+  readonly releases?: { readonly stateDir: string } | undefined;
 }): string[] {
   if (!config.hostEgress)
     throw new PaddockError(
@@ -137,6 +156,17 @@ export function windowsAgentBootstrap(config: {
     `$sshDir = ${quoted(parentOf(WINDOWS_HOST_SSH.authorizedKeysFile))}`,
     'New-Item -ItemType Directory -Force -Path $sshDir | Out-Null',
     `${grantPrivate('$sshDir')} /Q | Out-Null; Assert-Exit 'icacls'`,
+    ...(config.releases
+      ? [
+          "# The supervisor's trusted release metadata and last good bundle: SYSTEM and Administrators",
+          '# only. It may be on the data disk, whose root other accounts can write, and a rebuilt',
+          "# VM's disk still carries it: reset first. An agent that could write it could plant a root.",
+          `$releasesDir = ${quoted(config.releases.stateDir)}`,
+          'New-Item -ItemType Directory -Force -Path $releasesDir | Out-Null',
+          "icacls $releasesDir /reset /Q | Out-Null; Assert-Exit 'icacls /reset'",
+          `${grantPrivate('$releasesDir')} /Q | Out-Null; Assert-Exit 'icacls'`,
+        ]
+      : []),
     '# No network for the agent: every outbound connection its processes make is blocked, on every',
     '# profile (a block rule wins over any allow rule). Loopback is exempt from Windows Firewall rules,',
     '# so the agent still reaches the local sshd and supervisor, and nothing else. Work a system service',

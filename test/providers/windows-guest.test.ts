@@ -426,6 +426,52 @@ describe('windows guest: first-boot scripts (both providers)', () => {
     );
   });
 
+  it("a desired-state path that could end a PowerShell string is refused by Azure's bootstrap as by KubeVirt's (no code injection as LocalSystem)", () => {
+    const files = [
+      {
+        path: "policies/a'; Remove-Item C:\\ -Recurse; '.cedar",
+        content: 'permit(principal, action, resource);\n',
+      },
+    ];
+    assert.throws(
+      () => windowsBootstrap({ ...azureInput, files }),
+      (error: Error & { code?: string }) =>
+        error.code === 'PDK_AZURE_VM_INVALID' && /a Windows workspace takes only paths/.test(error.message),
+    );
+    assert.throws(
+      () => windowsBootstrap({ ...azureInput, files: [{ path: 'blueprints/../../x.yaml', content: '' }] }),
+      {
+        code: 'PDK_AZURE_VM_INVALID',
+      },
+    );
+  });
+
+  it("the supervisor's release state (trusted root, last good bundle) is reset to SYSTEM and Administrators only before the supervisor starts (both providers; Azure keeps it on the data disk)", async () => {
+    const scripts = [
+      ['azure custom data', windowsBootstrap(azureInput), supervisorConfig(azureInput, 'windows')],
+      ...(await kubevirtUserData()).map(
+        (userData, n) => [`kubevirt user data ${n}`, userData, writtenConfig(userData)] as const,
+      ),
+    ] as const;
+    let checked = 0;
+    for (const [name, script, config] of scripts) {
+      const stateDir = (config as { releases?: { stateDir: string } }).releases?.stateDir;
+      if (!stateDir) continue;
+      checked += 1;
+      const lines = script.split('\r\n');
+      const at = lines.indexOf(`$releasesDir = '${stateDir}'`);
+      assert.ok(at > 0, `${name}: the release state directory ${stateDir} is locked`);
+      assert.match(lines[at + 2] ?? '', /^icacls \$releasesDir \/reset \/Q/, name);
+      assert.match(
+        lines[at + 3] ?? '',
+        /^icacls \$releasesDir \/inheritance:r \/grant:r "\*S-1-5-18:\(OI\)\(CI\)F" "\*S-1-5-32-544:\(OI\)\(CI\)F" \/Q/,
+        name,
+      );
+      assert.ok(at < lineOf(script, /^Start-ScheduledTask/), `${name}: locked before the supervisor starts`);
+    }
+    assert.ok(checked >= 2, 'both providers render a workspace that follows a release channel');
+  });
+
   it('both providers hand the supervisor the same hostEgress: the proxy on 3128, SOCKS5 on 1080, the CA bundle in C:\\ProgramData\\PaddockAgent', async () => {
     const [kubevirt = ''] = await kubevirtUserData();
     const configs = new Map<string, { hostEgress?: HostEgressConfig }>([

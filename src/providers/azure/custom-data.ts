@@ -8,6 +8,7 @@ import {
   WINDOWS_PADDOCK_ROOT,
   WINDOWS_SUPERVISOR_CONFIG,
   windowsAgentBootstrap,
+  windowsDesiredStatePath,
 } from '../windows-guest.ts';
 
 // What a workspace VM is handed at first boot (custom data): the supervisor's config, the
@@ -217,7 +218,7 @@ export function windowsBootstrap(input: BootstrapInput): string {
   if (input.releases)
     lines.push(`Write-Gz '${guestAnchorFile(input.releases, 'windows')}' '${gzB64(input.releases.root)}'`);
   for (const file of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
-    const windowsPath = file.path.replaceAll('/', '\\');
+    const windowsPath = windowsDesiredStatePath(file.path, 'PDK_AZURE_VM_INVALID');
     lines.push(`Write-Gz (Join-Path $root 'desired-state\\${windowsPath}') '${gzB64(file.content)}'`);
   }
   lines.push(

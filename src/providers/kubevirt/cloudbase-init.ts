@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
-import { PaddockError } from '../../core/errors.ts';
 import { anchorFileName, type ReleaseAnchor } from '../release-anchor.ts';
 import {
   WINDOWS_HOST_EGRESS,
@@ -9,6 +8,7 @@ import {
   WINDOWS_PADDOCK_ROOT,
   WINDOWS_SUPERVISOR_CONFIG,
   windowsAgentBootstrap,
+  windowsDesiredStatePath,
 } from '../windows-guest.ts';
 import type { CloudInitInput } from './cloud-init.ts';
 import { IDENTITY_KEY } from './cloud-init.ts';
@@ -75,9 +75,6 @@ export function windowsGuestSupervisorConfig(input: CloudInitInput): WorkspaceSu
   };
 }
 
-/** Desired-state paths go into single-quoted PowerShell strings: nothing that could end one. */
-const SAFE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-
 const gzB64 = (bytes: string | Uint8Array): string => gzipSync(bytes, { level: 9 }).toString('base64');
 
 /**
@@ -135,12 +132,8 @@ export function renderWindowsUserData(input: CloudInitInput): string {
   for (const [path, content] of [...input.desiredStateFiles.entries()].sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {
-    if (!SAFE_PATH.test(path) || path.split('/').includes('..'))
-      throw new PaddockError(
-        'PDK_KUBEVIRT_RESOURCE_INVALID',
-        `desired-state file ${JSON.stringify(path)}: a Windows workspace takes only paths of letters, digits, ".", "_", "-" and "/"`,
-      );
-    lines.push(`Write-Gz '${WINDOWS_GUEST.desiredState}\\${path.replaceAll('/', '\\')}' '${gzB64(content)}'`);
+    const windowsPath = windowsDesiredStatePath(path, 'PDK_KUBEVIRT_RESOURCE_INVALID');
+    lines.push(`Write-Gz '${WINDOWS_GUEST.desiredState}\\${windowsPath}' '${gzB64(content)}'`);
   }
   lines.push(
     `Write-Gz '${WINDOWS_GUEST.identitySync}' '${gzB64(identitySyncScript())}'`,
