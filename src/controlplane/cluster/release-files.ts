@@ -1,3 +1,4 @@
+import { dnsLabel } from '../../config/schema/common.ts';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { PaddockError } from '../../core/errors.ts';
@@ -30,12 +31,20 @@ export interface ReleaseFilesChange {
   readonly blobs: ReadonlyMap<string, Uint8Array>;
 }
 
-/** The channels the store holds metadata for (those with a first root), sorted. */
+/** Whether `name` may be a release channel (a DNS label, as paddock.yaml requires): never a path. */
+export function isChannelName(name: string): boolean {
+  return dnsLabel.safeParse(name).success;
+}
+
+/**
+ * The channels the store holds metadata for (those with a first root), sorted. Rows are
+ * untrusted: a name that is not a channel name (`../x`) is left out, never made a directory.
+ */
 export async function readReleaseChannels(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ channel: string }>(
     "SELECT DISTINCT channel FROM release_metadata WHERE path = 'root/1.json' ORDER BY channel",
   );
-  return rows.map((row) => row.channel);
+  return rows.map((row) => row.channel).filter(isChannelName);
 }
 
 /** The index of the channels' files (contents are read separately, only those that changed). */

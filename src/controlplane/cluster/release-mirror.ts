@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { createLogger } from '../../core/log.ts';
 import {
+  isChannelName,
   type MetadataKey,
   metadataKey,
   type ReleaseFilesChange,
@@ -176,6 +177,8 @@ export class ReleaseMirror {
 
   *#localKeys(): Generator<MetadataKey> {
     for (const channel of this.#options.channels) {
+      // Where a name becomes a directory: only a channel name, whoever passed it.
+      if (!isChannelName(channel)) continue;
       const dir = join(this.#options.dir, 'channels', channel);
       if (!existsSync(dir)) continue;
       for (const name of readdirSync(dir)) if (METADATA_FILE.test(name)) yield metadataKey(channel, name);
@@ -204,7 +207,7 @@ function channelOf(key: MetadataKey): string {
 /** `CHANNEL/NAME` or `CHANNEL/root/N.json`, NAME a metadata file: nothing that leaves the channel's directory. */
 function isMetadataKey(key: MetadataKey): boolean {
   const [channel, ...rest] = key.split('/');
-  if (!channel || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(channel)) return false;
+  if (!channel || !isChannelName(channel)) return false;
   if (rest.length === 1) return METADATA_FILE.test(rest[0] as string);
   return rest.length === 2 && rest[0] === 'root' && ROOT_FILE.test(rest[1] as string);
 }

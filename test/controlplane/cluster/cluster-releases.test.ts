@@ -7,6 +7,8 @@ import pg from 'pg';
 import { type DesiredState, requireValidRepository } from '../../../src/config/index.ts';
 import { ChannelServer, IdentityRegistry } from '../../../src/controlplane/channel/index.ts';
 import { openClusterReleases } from '../../../src/controlplane/cluster/index.ts';
+import { readReleaseChannels } from '../../../src/controlplane/cluster/release-files.ts';
+import { ReleaseMirror } from '../../../src/controlplane/cluster/release-mirror.ts';
 import { Metadata, MetadataKind, Root } from '@tufjs/models';
 import { keySigner } from '../../../src/controlplane/releases/index.ts';
 import { metadataBytes, readMetadata, signMetadata } from '../../../src/controlplane/releases/metadata.ts';
@@ -326,6 +328,29 @@ describe('policy releases on a cluster (real PostgreSQL, two replicas)', () => {
         "UPDATE release_metadata SET content = $1, sha256 = $2 WHERE channel = 'canary' AND path = '2.targets.json'",
         [original, createHash('sha256').update(original).digest('hex')],
       );
+    }
+  });
+
+  it('a channel name forged into the store (`../..`) never becomes a directory: not listed, and a mirror given it touches nothing outside its own', async () => {
+    const forged = '../../escaped-channel';
+    const dir = join(temp.path, 'mirror-of-forged', 'copy');
+    // What the forged name would reach from `dir/channels/`: a file the pull must leave alone.
+    const outside = join(dir, 'channels', forged);
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'timestamp.json'), "not the mirror's");
+    await admin.query(
+      "INSERT INTO release_metadata (channel, path, sha256, content, updated_at) VALUES ($1, 'root/1.json', $2, 'x', 0)",
+      [forged, createHash('sha256').update('x').digest('hex')],
+    );
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      assert.deepEqual(await readReleaseChannels(pool), ['canary', 'stable']);
+      const mirror = new ReleaseMirror({ pool, dir, channels: [forged], verifyRoot: () => {} });
+      await mirror.pull();
+      assert.equal(readFileSync(join(outside, 'timestamp.json'), 'utf8'), "not the mirror's");
+    } finally {
+      await pool.end();
+      await admin.query('DELETE FROM release_metadata WHERE channel = $1', [forged]);
     }
   });
 
