@@ -171,7 +171,7 @@ export async function startHostEgress(
     await close();
     throw new PaddockError(
       'PDK_EGRESS_HOST_GATEWAY',
-      `the egress gateway cannot listen on ${HOST_EGRESS_ADDRESS} ports ${hostEgress.proxyPort} (proxy) and ${hostEgress.socksPort} (SOCKS5): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `the egress gateway cannot listen on ${HOST_EGRESS_ADDRESS} ports ${hostEgress.proxyPort} (proxy) and ${hostEgress.socksPort} (SOCKS5): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; stop what holds them, or set hostEgress.proxyPort and socksPort to free ports`,
       { cause: error },
     );
   }

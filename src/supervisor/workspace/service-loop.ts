@@ -134,11 +134,17 @@ export function startServiceLoop(options: ServiceLoopOptions): ServiceLoop {
       try {
         code = await runToEnd(options.identitySync, fd);
       } catch (error) {
-        log.error({ error: (error as Error).message }, 'identity sync could not start');
+        log.error(
+          { command: options.identitySync.join(' '), error: (error as Error).message },
+          'identity sync could not start; retried after the restart delay',
+        );
         return;
       }
       if (code !== 0) {
-        log.error({ exitCode: code }, 'identity sync failed; the supervisor is not started');
+        log.error(
+          { command: options.identitySync.join(' '), exitCode: code },
+          'identity sync failed; the supervisor is not started. Run the command by hand to see why; retried after the restart delay',
+        );
         return;
       }
     }
