@@ -10,11 +10,15 @@
 //   (c) latency of sequential requests on one keep-alive connection: p50 and p99, and what
 //       each proxy adds to the direct figure; plain HTTP (the gateway inspecting) and HTTPS in
 //       a tunnel (every proxy relaying)
+// Part (a) depends on the TCP congestion control: BBR paces every send, and on loopback that
+// halves even a direct connection. So where the host's default is not cubic (Linux's own
+// default), part (a) runs a second time, as root, in a private network namespace set to cubic:
+// the first figure is this host's, the second the path's own cost.
 // Every process (upstreams, gateway, peers, load generator) is separate, as in production.
 // Needs squid, tinyproxy and wrk (`apt-get install squid tinyproxy wrk`; bench-only).
 // Results: bench/results/proxy.json. PADDOCK_BENCH_PARTS=a (or b, c, a,c …) runs only those parts.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,22 +38,65 @@ const ROUNDS = Number(process.env.PADDOCK_BENCH_ROUNDS ?? 3);
 /** Which parts run: PADDOCK_BENCH_PARTS=a,c runs throughput and latency only. Default all. */
 const PARTS = new Set((process.env.PADDOCK_BENCH_PARTS ?? 'a,b,c').split(',').map((part) => part.trim()));
 
-/** Runs every variant once per round and keeps each one's best result (`better` decides). */
+/** Set in the repeat of part (a) in a private network namespace (see the header). */
+const PRIVATE_NETNS = process.env.PADDOCK_BENCH_PRIVATE_NETNS === '1';
+const CONGESTION_SYSCTL = '/proc/sys/net/ipv4/tcp_congestion_control';
+if (PRIVATE_NETNS) {
+  // unshare --net made the namespace; its loopback starts down, its default is the host's.
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  writeFileSync(CONGESTION_SYSCTL, 'cubic');
+}
+const CONGESTION = readFileSync(CONGESTION_SYSCTL, 'utf8').trim();
+
+/** Runs every variant once per round, interleaved; each variant's results in round order. */
+async function everyRound<T>(variants: Array<[string, () => Promise<T>]>): Promise<Record<string, T[]>> {
+  const results: Record<string, T[]> = Object.fromEntries(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, measure] of variants) results[name]!.push(await measure());
+  }
+  return results;
+}
+
+/** Each variant's best result over the rounds (`better` decides). */
 async function bestOf<T>(
   variants: Array<[string, () => Promise<T>]>,
   better: (a: T, b: T) => boolean,
 ): Promise<Record<string, T>> {
-  const best: Record<string, T> = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, measure] of variants) {
-      const value = await measure();
-      if (!(name in best) || better(value, best[name]!)) best[name] = value;
-    }
-  }
-  return best;
+  const rounds = await everyRound(variants);
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, values]) => [name, values.reduce((a, b) => (better(b, a) ? b : a))]),
+  );
 }
+
+const median = (values: number[]) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 const higher = (a: number, b: number) => a > b;
 const work = mkdtempSync(join(tmpdir(), 'pdk-bench-proxy-'));
+const RESULT_NAME = `proxy${PARTS.size === 3 ? '' : `-${[...PARTS].sort().join('')}`}${PRIVATE_NETNS ? '-cubic' : ''}`;
+
+/** What the repeat of part (a) wrote (its `results`). */
+interface CubicRepeat {
+  throughputBytesPerSecond: Record<string, number>;
+  throughputMedianRatioToDirect: Record<string, number>;
+  targets: { tunnelAtLeast80PercentOfDirect: boolean };
+}
+
+/** Part (a) again, in a private network namespace set to cubic (the header says why). */
+function repeatWithCubic(): CubicRepeat | undefined {
+  if (process.getuid?.() !== 0) {
+    process.stdout.write('  (not repeated with cubic: a private network namespace needs root)\n');
+    return undefined;
+  }
+  const child = spawnSync('unshare', ['--net', process.execPath, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, PADDOCK_BENCH_PARTS: 'a', PADDOCK_BENCH_PRIVATE_NETNS: '1' },
+  });
+  if (child.status !== 0) throw new Error(`part (a) with cubic failed: exit ${child.status ?? child.signal}`);
+  return JSON.parse(readFileSync(join(RESULTS, 'proxy-a-cubic.json'), 'utf8')) as CubicRepeat;
+}
 
 for (const program of ['squid', 'tinyproxy', 'wrk']) {
   if (!have(program))
@@ -141,6 +188,8 @@ const round = (value: number) => Math.round(value);
 
 try {
   let throughput: Record<string, number> | undefined;
+  let throughputMedianRatio: Record<string, number> | undefined;
+  let throughputWithCubic: CubicRepeat | undefined;
   let absolute: Record<string, number> | undefined;
   let tunnel: Record<string, number> | undefined;
   let tls: Record<string, number> | undefined;
@@ -148,7 +197,10 @@ try {
   let latency: Record<string, Latency> | undefined;
 
   if (PARTS.has('a')) {
-    process.stdout.write(`(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS})\n`);
+    const where = PRIVATE_NETNS ? 'in a private network namespace' : "this host's default";
+    process.stdout.write(
+      `(a) bulk throughput through a CONNECT tunnel (best of ${ROUNDS}; congestion control ${CONGESTION}, ${where})\n`,
+    );
     // The C sink: 0 as the proxy port connects directly.
     const bulk = (proxyPort: number) => async () =>
       (
@@ -156,18 +208,28 @@ try {
           await run(BULK_ENDPOINTS, ['sink', String(upstream.bulk), String(proxyPort), String(SECONDS)]),
         ) as { bytesPerSecond: number }
       ).bytesPerSecond;
-    throughput = await bestOf(
-      [
-        ['direct', bulk(0)],
-        ...proxies.map(([name, port]) => [name, bulk(port)] as [string, () => Promise<number>]),
-      ],
-      higher,
+    const rounds = await everyRound([
+      ['direct', bulk(0)],
+      ...proxies.map(([name, port]) => [name, bulk(port)] as [string, () => Promise<number>]),
+    ]);
+    throughput = Object.fromEntries(
+      Object.entries(rounds).map(([name, values]) => [name, Math.max(...values)]),
+    );
+    // Beside the best figures, the median of each round's own ratio: a direct run the machine
+    // happened to favour moves the first and not the second.
+    throughputMedianRatio = Object.fromEntries(
+      Object.entries(rounds).map(([name, values]) => [
+        name,
+        median(values.map((value, round) => value / rounds.direct![round]!)),
+      ]),
     );
     for (const [name, value] of Object.entries(throughput)) {
       process.stdout.write(
-        `  ${name.padEnd(10)} ${(value / 1e9).toFixed(2)} GB/s  ${((value / throughput.direct!) * 100).toFixed(0)}% of direct\n`,
+        `  ${name.padEnd(10)} ${(value / 1e9).toFixed(2)} GB/s  ${((value / throughput.direct!) * 100).toFixed(0)}% of direct` +
+          `  (median of the rounds' ratios ${(throughputMedianRatio[name]! * 100).toFixed(0)}%)\n`,
       );
     }
+    if (!PRIVATE_NETNS && CONGESTION !== 'cubic') throughputWithCubic = repeatWithCubic();
   }
 
   if (PARTS.has('b')) {
@@ -336,6 +398,7 @@ try {
 
   const targets = {
     tunnelAtLeast80PercentOfDirect: throughput && throughput.paddock! >= 0.8 * throughput.direct!,
+    tunnelAtLeast80PercentOfDirectWithCubic: throughputWithCubic?.targets.tunnelAtLeast80PercentOfDirect,
     keepAliveL7AtLeastSquid: absolute && absolute['paddock-l7']! >= absolute.squid!,
     keepAliveL4AtLeastSquid: tls && tls['paddock-l4-tls']! >= tls['squid-l4-tls']!,
     addedLatencyAtMostSquid:
@@ -351,18 +414,19 @@ try {
     when: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
     method: { rounds: ROUNDS, secondsPerRun: SECONDS, figure: 'best of the rounds, variants interleaved' },
+    congestionControl: CONGESTION,
     throughputBytesPerSecond: throughput,
+    throughputMedianRatioToDirect: throughputMedianRatio,
+    throughputWithCubic: throughputWithCubic && {
+      bytesPerSecond: throughputWithCubic.throughputBytesPerSecond,
+      medianRatioToDirect: throughputWithCubic.throughputMedianRatioToDirect,
+    },
     keepAliveRequestsPerSecond: { absoluteForm: absolute, connectTunnel: tunnel, httpsInTunnel: tls },
     latency,
     targets,
   };
-  writeFileSync(
-    join(RESULTS, PARTS.size === 3 ? 'proxy.json' : `proxy-${[...PARTS].sort().join('')}.json`),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
-  process.stdout.write(
-    `wrote bench/results/proxy${PARTS.size === 3 ? '' : `-${[...PARTS].sort().join('')}`}.json\n`,
-  );
+  writeFileSync(join(RESULTS, `${RESULT_NAME}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`wrote bench/results/${RESULT_NAME}.json\n`);
 } finally {
   for (const peer of peers) peer.stop();
   for (const child of children) child.kill('SIGTERM');

@@ -9,7 +9,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OcsfEvent } from '../../src/audit/index.ts';
@@ -383,4 +384,36 @@ export async function tlsRequest(
       resolve(received);
     });
   });
+}
+
+/**
+ * A connected loopback pair: `peer` is the far end (the sandbox's client, or the upstream
+ * server), `gateway` the end the gateway holds, paused as the gateway hands it over.
+ */
+async function pair(gatewayDials: boolean): Promise<{ peer: Socket; gateway: Socket }> {
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const dialled = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+  if (gatewayDials)
+    dialled.pause(); // as connectUpstream({ paused: true })
+  else dialled.allowHalfOpen = true;
+  await once(dialled, 'connect');
+  const [taken] = await accepted;
+  server.close();
+  for (const socket of [dialled, taken]) socket.on('error', () => {});
+  return gatewayDials ? { peer: taken, gateway: dialled } : { peer: dialled, gateway: taken };
+}
+
+/** A sandbox client and an upstream server, each connected to the gateway's end. */
+export async function tunnelEnds() {
+  const client = await pair(false);
+  const upstream = await pair(true);
+  return {
+    sandbox: client.peer,
+    gatewayClient: client.gateway,
+    server: upstream.peer,
+    gatewayUpstream: upstream.gateway,
+  };
 }

@@ -4,7 +4,9 @@
 // relay's backpressure is measured. Every case runs once with each relay.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import {
@@ -13,41 +15,9 @@ import {
   type RelayOutcome,
   type TunnelRelay,
 } from '../../src/supervisor/egress/tunnel-relay.ts';
-import { RELAYS } from './egress-fixtures.ts';
+import { RELAYS, tunnelEnds } from './egress-fixtures.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/**
- * A connected loopback pair: `peer` is the far end (the sandbox's client, or the upstream
- * server), `gateway` the end the gateway holds, paused as the gateway hands it over.
- */
-async function pair(gatewayDials: boolean): Promise<{ peer: Socket; gateway: Socket }> {
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const dialled = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
-  if (gatewayDials)
-    dialled.pause(); // as connectUpstream({ paused: true })
-  else dialled.allowHalfOpen = true;
-  await once(dialled, 'connect');
-  const [taken] = await accepted;
-  server.close();
-  for (const socket of [dialled, taken]) socket.on('error', () => {});
-  return gatewayDials ? { peer: taken, gateway: dialled } : { peer: dialled, gateway: taken };
-}
-
-/** A sandbox client and an upstream server, each connected to the gateway's end. */
-async function tunnelEnds() {
-  const client = await pair(false);
-  const upstream = await pair(true);
-  return {
-    sandbox: client.peer,
-    gatewayClient: client.gateway,
-    server: upstream.peer,
-    gatewayUpstream: upstream.gateway,
-  };
-}
 
 /** Reads to the end; rejects when the socket closes without one. */
 function readAll(socket: Socket): Promise<Buffer> {
@@ -259,6 +229,31 @@ describe('stream relay backpressure', { timeout: 30_000 }, () => {
     t.diagnostic(`the gateway buffered at most ${most} bytes (bound ${bound})`);
     ends.sandbox.end();
     assert.deepEqual(await within(outcome, 5000), { up: 0, down: payload.length, reason: 'eof' });
+  });
+});
+
+describe('native relay congestion control', { timeout: 30_000 }, () => {
+  // Each case sets a namespace's default, so each runs in its own (root, as the suite runs).
+  const sockets = (defaultControl: string): { sandboxSide: string; upstreamSide: string } =>
+    JSON.parse(
+      execFileSync(
+        'unshare',
+        [
+          '--net',
+          process.execPath,
+          join(import.meta.dirname, 'fixtures', 'relay-congestion.ts'),
+          defaultControl,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
+
+  it('unpaces the sandbox side where the default is bbr; upstream keeps the default', () => {
+    assert.deepEqual(sockets('bbr'), { sandboxSide: 'reno', upstreamSide: 'bbr' });
+  });
+
+  it('leaves every other default alone, on both sides', () => {
+    assert.deepEqual(sockets('cubic'), { sandboxSide: 'cubic', upstreamSide: 'cubic' });
   });
 });
 
