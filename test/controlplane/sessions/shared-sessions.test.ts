@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import type { DesiredState } from '../../../src/config/index.ts';
 import {
@@ -62,6 +63,22 @@ async function dumpEveryTable(url: string): Promise<string> {
     }
     return dump;
   });
+}
+
+/** Resolves once `count` session-refresh claims wait on a row lock (another client holds the row). */
+async function claimsWaiting(client: pg.Client, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await client.query<{ waiting: string }>(
+      `SELECT count(*) AS waiting FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'
+           AND query LIKE 'UPDATE sessions SET refresh_version%'`,
+    );
+    if (Number(rows[0]!.waiting) >= count) return;
+    if (Date.now() > deadline)
+      throw new Error(`only ${rows[0]!.waiting} of ${count} refresh claims reached the row`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function sealedOf(url: string, sessionId: string): Promise<string> {
@@ -138,7 +155,18 @@ describe('sessions shared by two replicas (PostgreSQL)', () => {
     const token = await loginToken(a.origin, 'bob@example.com');
     const id = sessionIdFor(token) as string;
     const [eventsA, eventsB] = [a.events.length, b.events.length];
-    const results = await Promise.all([a.server.sessions.refresh(id), b.server.sessions.refresh(id)]);
+    // "At once" made sure: the test holds the session's row, so both replicas read it and both
+    // claims wait on the row, each for the version it read. Without the hold, on a loaded machine
+    // one replica could finish its whole refresh before the other read, and then rightly refresh
+    // again.
+    const results = await withClient(database, async (client) => {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [id]);
+      const both = Promise.all([a.server.sessions.refresh(id), b.server.sessions.refresh(id)]);
+      await claimsWaiting(client, 2);
+      await client.query('COMMIT');
+      return both;
+    });
     assert.deepEqual(results, [true, true], 'the session stays live on both');
     const refreshed = [...a.codes().slice(eventsA), ...b.codes().slice(eventsB)].filter(
       (code) => code === 'session.refreshed',
