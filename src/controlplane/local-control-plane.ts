@@ -3,7 +3,7 @@ import { createSinks, type OcsfEvent, openFileSigner } from '../audit/index.ts';
 import type { DesiredState } from '../config/index.ts';
 import { PaddockError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
-import { LocalProvider, type WorkspaceProvider } from '../providers/index.ts';
+import { LocalProvider, type LocalProviderOptions, type WorkspaceProvider } from '../providers/index.ts';
 import { RecentActivity } from './activity/recent-activity.ts';
 import { AuditCheckpointer, auditKeyPath } from './audit/checkpointer.ts';
 import { CONTROL_PLANE_SOURCE } from './audit/ingest.ts';
@@ -48,6 +48,12 @@ export interface LocalControlPlaneOptions {
   readonly startDemoWorkspace?: boolean;
   /** How often the reconciler looks at configDir for a new desired state to apply and release. Default 5 s. */
   readonly reconcileIntervalMs?: number;
+  /**
+   * The encrypted secret store every local workspace's gateways inject credentials from
+   * (absolute paths, outside the data directory's workspaces; docs/egress.md). Default none:
+   * credentialed services fail closed.
+   */
+  readonly secrets?: LocalProviderOptions['secrets'];
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -131,6 +137,8 @@ export async function wireWorkspaces(parts: {
   readonly lifecycleChannel?: (channel: ChannelServer) => ChannelServer;
   /** Signed policy releases: served over the channel, and each workspace follows its profile's channel. */
   readonly releases?: LocalReleases;
+  /** The default local provider's secret store (LocalProviderOptions.secrets). Ignored with `providers`. */
+  readonly secrets?: LocalProviderOptions['secrets'];
 }): Promise<WorkspaceParts> {
   const { server, store, dataDir, audit } = parts;
   // The reconciler replaces it with each new commit it applies.
@@ -156,7 +164,9 @@ export async function wireWorkspaces(parts: {
     auditStore: store,
     ...(parts.releases ? { releases: parts.releases.endpoint } : {}),
   });
-  const provider = parts.providers ? undefined : new LocalProvider({ dataDir, audit });
+  const provider = parts.providers
+    ? undefined
+    : new LocalProvider({ dataDir, audit, ...(parts.secrets ? { secrets: parts.secrets } : {}) });
   const providers = parts.providers ?? new Map([['local', provider as WorkspaceProvider]]);
   const lifecycle = new WorkspaceLifecycle({
     store,
@@ -284,6 +294,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       activity,
       identityRotationMs: options.identityRotationMs,
       releases,
+      ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     undo.push(() => workspaces.close());
     const { lifecycle, broker, channel } = workspaces;

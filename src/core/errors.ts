@@ -203,6 +203,12 @@ export const ERRORS = {
     status: 500,
     expose: false,
   },
+  PDK_SECRET_STORE_EXPOSED: {
+    message: 'the secret store or its key lies where the sandbox can read it',
+    fix: "Move the store and its key file (default FILE.key) out of the named directory (the run's --workdir, or the workspace's workdir or home) to a directory only the supervisor can read, and point --secrets / --secrets-key (or the supervisor config's `secrets`) there.",
+    status: 500,
+    expose: false,
+  },
 
   // sandbox network (namespace, veth, nftables, egress listeners)
   PDK_NETWORK_UNAVAILABLE: {

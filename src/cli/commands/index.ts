@@ -19,7 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'up',
     summary: 'bring Paddock up locally: control plane, sign-in, console and a demo workspace',
-    usage: '[--config DIR] [--data-dir DIR] [--port N] [--check]',
+    usage: '[--config DIR] [--data-dir DIR] [--port N] [--check] [--secrets FILE [--secrets-key FILE]]',
     load: async () => (await import('./up.ts')).upCommand,
   },
   {

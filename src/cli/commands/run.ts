@@ -1,10 +1,11 @@
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { AuditChainWriter, type OcsfEvent, ocsfEventCheckFromEnv } from '../../audit/index.ts';
 import { loadRepository, POLICY_ENTRIES } from '../../config/index.ts';
 import { isPaddockError, PaddockError } from '../../core/errors.ts';
 import {
+  assertSecretStoreOutside,
   type GitHookChange,
   localLogin,
   mcpServerPlans,
@@ -16,6 +17,7 @@ import {
 import { CONFIG_HELP, CONFIG_OPTION, type Command } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { formatError } from '../output.ts';
+import { SECRETS_OPTION, secretStorePaths } from '../secrets-option.ts';
 import { type StandaloneReviews, startStandaloneReviews } from '../standalone-reviews.ts';
 import { loadRunBlueprint, profileLimits } from './run-inputs.ts';
 
@@ -110,32 +112,10 @@ async function openSecrets(
   file: unknown,
   keyFile: unknown,
 ): Promise<SecretStore | undefined> {
-  if (typeof file !== 'string') {
-    if (typeof keyFile === 'string')
-      throw new PaddockError('PDK_CLI_USAGE', '--secrets-key needs --secrets FILE');
-    return undefined;
-  }
-  const path = resolve(cwd, file);
-  const key = typeof keyFile === 'string' ? resolve(cwd, keyFile) : `${path}.key`;
-  const root = realpathOr(workdir);
-  for (const candidate of [path, key]) {
-    const real = realpathOr(candidate);
-    if (real === root || real.startsWith(`${root}/`)) {
-      throw new PaddockError(
-        'PDK_CLI_USAGE',
-        `${candidate} is inside --workdir ${workdir}, where the sandbox can read it; keep the secret store and its key outside`,
-      );
-    }
-  }
-  return openEncryptedFileSecretStore({ file: path, keyFile: key });
-}
-
-function realpathOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
+  const store = secretStorePaths(cwd, file, keyFile);
+  if (!store) return undefined;
+  assertSecretStoreOutside(store, [{ label: '--workdir', path: workdir }]);
+  return openEncryptedFileSecretStore(store);
 }
 
 /**
@@ -183,8 +163,7 @@ export const runCommand: Command = {
     profile: { type: 'string', short: 'p' },
     workdir: { type: 'string', short: 'w' },
     audit: { type: 'string' },
-    secrets: { type: 'string' },
-    'secrets-key': { type: 'string' },
+    ...SECRETS_OPTION,
   },
   async run(ctx) {
     const target = ctx.values['blueprint'] as string | undefined;

@@ -5,10 +5,15 @@ import { requireValidRepository } from '../../config/index.ts';
 import { startLocalControlPlane } from '../../controlplane/local-control-plane.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
-import { probeSandboxFeatures } from '../../supervisor/index.ts';
+import {
+  assertSecretStoreOutside,
+  openEncryptedFileSecretStore,
+  probeSandboxFeatures,
+} from '../../supervisor/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { writeJson } from '../output.ts';
+import { SECRETS_OPTION, secretStorePaths } from '../secrets-option.ts';
 import { displayPath, summarize } from './validate.ts';
 
 const HELP = `Brings Paddock up locally from a desired-state directory and keeps it up until
@@ -17,6 +22,11 @@ directory (SQLite, migrated), registers the embedded identity provider's demo us
 the control plane (sign-in, API, console, terminal broker, review inbox), and starts the
 first demo user's workspace: a supervisor that dials the control plane and opens sandboxed
 terminals. It prints the console URL and the demo sign-ins. Running it again is safe.
+
+--secrets FILE is the encrypted secret store (docs/egress.md) every local workspace's egress
+gateway injects the blueprint's service credentials from; --secrets-key FILE is its key
+(default FILE.key). Both must lie outside the data directory's workspaces (a sandbox could
+read them there). Without --secrets, requests to credentialed services fail closed.
 
 With --check (the default when CI is set), it brings everything up, checks that the console
 and sign-in answer and the demo workspace's supervisor is connected, then stops.
@@ -27,6 +37,8 @@ ${CONFIG_HELP}
                       (default: $${ENV.dataDir}, else ./.paddock)
       --port N        the console's port on 127.0.0.1 (default 8080; 0 picks a free one)
       --check         bring up, check, stop (default when CI is set)
+      --secrets FILE  encrypted secret store for the workspaces' service credentials
+      --secrets-key FILE  key of the secret store (default: FILE.key)
 ${JSON_HELP}
 `;
 
@@ -45,7 +57,7 @@ function parsePort(value: string | undefined): number {
 export const upCommand: Command = {
   name: 'up',
   summary: 'bring Paddock up locally: control plane, sign-in, console and a demo workspace',
-  usage: '[--config DIR] [--data-dir DIR] [--port N] [--check]',
+  usage: '[--config DIR] [--data-dir DIR] [--port N] [--check] [--secrets FILE [--secrets-key FILE]]',
   help: HELP,
   options: {
     ...CONFIG_OPTION,
@@ -53,6 +65,7 @@ export const upCommand: Command = {
     'data-dir': { type: 'string' },
     port: { type: 'string' },
     check: { type: 'boolean' },
+    ...SECRETS_OPTION,
   },
   async run(ctx) {
     if (ctx.positionals.length > 0) {
@@ -65,6 +78,15 @@ export const upCommand: Command = {
     );
     const port = parsePort(ctx.values['port'] as string | undefined);
     const check = ctx.values['check'] === true || Boolean(ctx.env['CI']);
+    const secrets = secretStorePaths(ctx.cwd, ctx.values['secrets'], ctx.values['secrets-key']);
+    if (secrets) {
+      // Checked here as each supervisor checks it at start, so a bad store fails `up`, not
+      // every workspace: outside the workspaces (their workdirs and homes), and it decrypts.
+      assertSecretStoreOutside(secrets, [
+        { label: '--data-dir workspaces', path: join(dataDir, 'workspaces') },
+      ]);
+      await openEncryptedFileSecretStore(secrets);
+    }
     const { state } = await requireValidRepository(configDir);
     const missing = probeSandboxFeatures().filter((feature) => feature.required && feature.status !== 'ok');
     if (missing.length > 0)
@@ -73,7 +95,14 @@ export const upCommand: Command = {
         `this host cannot run agent sandboxes, missing: ${missing.map((feature) => feature.name).join(', ')} (details: npx paddock doctor)`,
       );
     const consoleDir = existsSync(join(CONSOLE_DIR, 'index.html')) ? CONSOLE_DIR : undefined;
-    const plane = await startLocalControlPlane({ state, configDir, dataDir, port, consoleDir });
+    const plane = await startLocalControlPlane({
+      state,
+      configDir,
+      dataDir,
+      port,
+      consoleDir,
+      ...(secrets ? { secrets } : {}),
+    });
     try {
       const result = plane.bootstrap;
       const workspace = result.workspace ? await plane.lifecycle.get(result.workspace.id) : undefined;

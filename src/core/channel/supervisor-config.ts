@@ -56,6 +56,14 @@ export interface WorkspaceSupervisorConfig {
    * blueprint compiled from configDir.
    */
   readonly releases?: { readonly channel: string; readonly rootFile: string; readonly stateDir: string };
+  /**
+   * The encrypted secret store (docs/egress.md) the egress and MCP gateways inject the
+   * blueprint's service `credential`s from: the store file and its key file, absolute paths,
+   * both outside `workdir` and `homeDir` (the supervisor refuses to start otherwise, as it does
+   * when the store cannot be decrypted). Absent: no store, and requests to credentialed
+   * services fail closed (PDK_SECRET_NOT_FOUND). Only the local provider sets it.
+   */
+  readonly secrets?: { readonly file: string; readonly keyFile: string };
 }
 
 /** The host's OpenSSH server that terminals log in to (`WorkspaceSupervisorConfig.hostSsh`). */

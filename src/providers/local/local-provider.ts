@@ -39,6 +39,14 @@ export interface LocalProviderOptions {
   readonly audit?: (event: OcsfEvent) => Promise<unknown>;
   /** Extra environment for supervisors (e.g. PADDOCK_LOG). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The encrypted secret store (and its key file) written into every supervisor's config
+   * (`WorkspaceSupervisorConfig.secrets`), resolved to absolute paths: each workspace's gateways
+   * inject the blueprint's credentials from it. It must lie outside every workspace's workdir
+   * and home (the supervisor refuses to start otherwise). Default none: credentialed services
+   * fail closed.
+   */
+  readonly secrets?: { readonly file: string; readonly keyFile: string };
 }
 
 interface Supervised {
@@ -55,11 +63,15 @@ export class LocalProvider implements WorkspaceProvider {
   readonly name = 'local';
   readonly #options: LocalProviderOptions;
   readonly #dataDir: string;
+  readonly #secrets: WorkspaceSupervisorConfig['secrets'];
   readonly #running = new Map<string, Supervised>();
 
   constructor(options: LocalProviderOptions) {
     this.#options = options;
     this.#dataDir = resolve(options.dataDir);
+    this.#secrets = options.secrets
+      ? { file: resolve(options.secrets.file), keyFile: resolve(options.secrets.keyFile) }
+      : undefined;
   }
 
   async provision(spec: WorkspaceSpec): Promise<void> {
@@ -89,6 +101,7 @@ export class LocalProvider implements WorkspaceProvider {
       ...(this.#options.stateDir ? { stateDir: this.#options.stateDir } : {}),
       auditLog: dirs.auditLog,
       providerPid: process.pid,
+      ...(this.#secrets ? { secrets: this.#secrets } : {}),
       // Trusted metadata and the last good bundle live beside the identity, outside every sandbox.
       ...(spec.releases
         ? {

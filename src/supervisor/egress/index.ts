@@ -6,6 +6,7 @@ export type { EgressEventContext, EgressLogging } from './audit.ts';
 export { createEphemeralWorkspaceCa, loadOrCreateWorkspaceCa } from './ca.ts';
 export type { WorkspaceCa, WorkspaceCaOptions } from './ca.ts';
 export { openEncryptedFileSecretStore, writeEncryptedFileSecretStore } from './secret-store.ts';
+export { assertSecretStoreOutside, type SandboxReadableDir } from './secret-store-location.ts';
 export type { EncryptedFileSecretStoreOptions, SecretStore } from './secret-store.ts';
 export { CREDENTIAL_ENV_PREFIX, PLACEHOLDER_PREFIX } from './credentials.ts';
 export { staticResolver, systemResolver } from './resolver.ts';

@@ -11,6 +11,7 @@ import {
   type EgressPorts,
   loadOrCreateWorkspaceCa,
   type Resolver,
+  type SecretStore,
   type UpstreamTlsOptions,
 } from '../egress/index.ts';
 import type { PolicyHolder } from '../policy/index.ts';
@@ -73,6 +74,8 @@ export interface HostEgressOptions {
    * several) refuses the write rather than let one of them approve another's request.
    */
   readonly requester: () => string | undefined;
+  /** The workspace's secret store (config.secrets): the gateway injects the services' credentials from it. */
+  readonly secrets?: SecretStore;
   /** Name resolution at the gateway. Default the system resolver (tests, split-horizon DNS). */
   readonly resolver?: Resolver;
   /** Trust anchors for re-originated TLS. Default Node's CA store. */
@@ -150,6 +153,7 @@ export async function startHostEgress(
       return user;
     },
     ...(options.reviews ? { reviewGate: options.reviews } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.resolver ? { resolver: options.resolver } : {}),
     ...(options.upstreamTls ? { upstreamTls: options.upstreamTls } : {}),
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { componentEvent } from '../../audit/index.ts';
 import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
+import { isPaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import { type ChannelBundleUpdates, channelBundleUpdates, PolicyHolder } from '../policy/index.ts';
 import { ChannelAuditTransport, startAuditShipping } from './channel-audit-transport.ts';
@@ -9,6 +10,7 @@ import { ChannelClient } from './channel-client.ts';
 import { ChannelReviewGate } from './channel-review-gate.ts';
 import type { WorkspaceTerminal } from './pty-terminal.ts';
 import { openWorkspaceAudit } from './workspace-audit.ts';
+import { openWorkspaceSecrets } from './workspace-secrets.ts';
 import { workspaceTerminals } from './workspace-terminals.ts';
 
 // The per-workspace supervisor process the local provider runs (`node main.ts --config FILE`):
@@ -47,8 +49,12 @@ async function main(): Promise<number> {
   const withIpc = process.connected;
   const orphaned = () => process.ppid !== providerPid || (withIpc && !process.connected);
   if (orphaned()) return 0;
-  // Every event, redacted, into this workspace's hash-chained spool (workspace-audit.ts).
-  const { spool, audit } = await openWorkspaceAudit(config);
+  // The secret store (config.secrets), decrypted once; a store that cannot be opened, or one the
+  // sandbox could read, stops the supervisor here, before anything else starts.
+  const secrets = await openWorkspaceSecrets(config);
+  // Every event, redacted (the store's credential values too), into this workspace's
+  // hash-chained spool (workspace-audit.ts).
+  const { spool, audit } = await openWorkspaceAudit(config, secrets);
   // Review-gated calls are held in the control plane's queue, asked over the channel.
   let client: ChannelClient | undefined;
   const auditTransport = new ChannelAuditTransport({
@@ -79,6 +85,7 @@ async function main(): Promise<number> {
     audit,
     reviews,
     ...(holder ? { holder } : {}),
+    ...(secrets ? { secrets } : {}),
   });
   const terminals = new Set<Promise<void>>();
   const live = new Set<WorkspaceTerminal>();
@@ -173,7 +180,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    log.error({ error: error.message }, 'workspace supervisor failed');
+    log.error(
+      { error: error.message, ...(isPaddockError(error) ? { code: error.code } : {}) },
+      'workspace supervisor failed',
+    );
     process.exit(1);
   },
 );

@@ -18,7 +18,13 @@ export async function sandboxTerminals(
   config: WorkspaceSupervisorConfig,
   options: WorkspaceTerminalsOptions,
 ): Promise<WorkspaceTerminals> {
-  const runFor = await loadWorkspaceSandbox(config, options.audit, options.reviews, options.holder);
+  const runFor = await loadWorkspaceSandbox(
+    config,
+    options.audit,
+    options.reviews,
+    options.holder,
+    options.secrets,
+  );
   const sshDir = join(dirname(config.auditLog), 'ssh');
   let sshHostKey: string | undefined;
   let sshUnavailable: Error | undefined;

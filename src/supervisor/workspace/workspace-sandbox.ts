@@ -5,6 +5,7 @@ import type { WorkspaceSupervisorConfig } from '../../core/channel/index.ts';
 import { loadRepository, POLICY_ENTRIES, resolveBlueprint } from '../../config/index.ts';
 import { PaddockError } from '../../core/errors.ts';
 import type { ReviewGate } from '../../policy/index.ts';
+import type { SecretStore } from '../egress/index.ts';
 import type { PolicyHolder } from '../policy/index.ts';
 import type { SandboxTerminalOptions } from './pty-terminal.ts';
 
@@ -30,12 +31,21 @@ function installTryScript(config: WorkspaceSupervisorConfig): string {
   return path;
 }
 
-/** The blueprint's `logging`: how every event is redacted before it leaves the supervisor. */
+/**
+ * What every event's redaction needs from the blueprint: its `logging`, and the names of the
+ * credentials its services inject (their values are scrubbed from every event).
+ */
 export async function loadWorkspaceLogging(
   config: WorkspaceSupervisorConfig,
-): Promise<EventLogging | undefined> {
+): Promise<{ readonly logging?: EventLogging; readonly credentialNames: readonly string[] }> {
   const loaded = await loadRepository(config.configDir);
-  return resolveBlueprint(loaded.state, config.blueprint).blueprint.spec.logging;
+  const { spec } = resolveBlueprint(loaded.state, config.blueprint).blueprint;
+  return {
+    ...(spec.logging ? { logging: spec.logging } : {}),
+    credentialNames: (spec.services ?? []).flatMap((service) =>
+      service.credential ? [service.credential] : [],
+    ),
+  };
 }
 
 /** Environment the shell starts with (only terminal and locale variables pass into the sandbox). */
@@ -54,6 +64,8 @@ export async function loadWorkspaceSandbox(
   reviewGate?: ReviewGate,
   /** The released policy in force (config.releases); every terminal follows it. */
   appliedPolicy?: PolicyHolder,
+  /** The workspace's secret store (config.secrets): its gateways inject the services' credentials. */
+  secrets?: SecretStore,
 ): Promise<TerminalRunFor> {
   const loaded = await loadRepository(config.configDir);
   const resolved = resolveBlueprint(loaded.state, config.blueprint);
@@ -88,6 +100,7 @@ export async function loadWorkspaceSandbox(
     // terminal's user as the requester, as `paddock run` does with its local queue.
     ...(reviewGate ? { reviewGate } : {}),
     ...(appliedPolicy ? { appliedPolicy } : {}),
+    ...(secrets ? { secrets } : {}),
     audit,
   });
 }

@@ -4,6 +4,7 @@ import type { HostSshConfig, WorkspaceSupervisorConfig } from '../../core/channe
 import { PaddockError } from '../../core/errors.ts';
 import { createLogger } from '../../core/log.ts';
 import type { ReviewGate } from '../../policy/index.ts';
+import type { SecretStore } from '../egress/index.ts';
 import type { PolicyHolder } from '../policy/index.ts';
 import type { TerminalRequest } from './channel-client.ts';
 import { type HostEgress, type HostEgressOptions, startHostEgress } from './host-egress.ts';
@@ -31,6 +32,8 @@ export interface WorkspaceTerminalsOptions {
   readonly audit: (event: OcsfEvent) => Promise<unknown>;
   readonly reviews?: ReviewGate;
   readonly holder?: PolicyHolder;
+  /** The workspace's secret store (config.secrets): every gateway injects credentials from it. */
+  readonly secrets?: SecretStore;
   /** The host's egress gateway's name resolution and upstream trust (tests, split-horizon DNS). */
   readonly hostEgress?: Pick<HostEgressOptions, 'resolver' | 'upstreamTls' | 'trustStore'>;
 }
@@ -75,6 +78,7 @@ async function hostSshTerminals(
         audit,
         ...(options.reviews ? { reviews: options.reviews } : {}),
         ...(options.holder ? { holder: options.holder } : {}),
+        ...(options.secrets ? { secrets: options.secrets } : {}),
         ...options.hostEgress,
         requester: () => (users.size === 1 ? [...users.keys()][0] : undefined),
       });

@@ -126,9 +126,12 @@ describe('paddock run: the egress gateway', () => {
       ['run', '-b', 'egress-cli', '-w', workspace.dir, '--secrets', inside, '--', 'true'],
       config.dir,
     );
-    assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /PDK_CLI_USAGE/);
-    assert.match(refused.stderr, /is inside --workdir .*keep the secret store and its key outside/);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /PDK_SECRET_STORE_EXPOSED/);
+    assert.match(
+      refused.stderr,
+      /secrets\.json is inside --workdir .*keep the secret store and its key outside/,
+    );
   });
 
   it('appends gateway events with the bundle to the verified --audit chain', async () => {

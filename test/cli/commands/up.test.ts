@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../../src/controlplane/index.ts';
+import { writeEncryptedFileSecretStore } from '../../../src/supervisor/index.ts';
 import { runCli } from './run-cli.ts';
 
 const EXAMPLE = new URL('../../../examples/platform', import.meta.url).pathname;
@@ -93,6 +95,71 @@ describe('paddock up', () => {
     assert.match(result.stderr, /^error PDK_CONFIG_INVALID: desired-state repository .* is invalid/);
     assert.match(result.stderr, /profiles\/standard-local\.yaml:\d+:\d+ /);
     await assert.rejects(readFile(join(dataDir, 'controlplane.db')), { code: 'ENOENT' });
+  });
+
+  it('--secrets: every local workspace supervisor is configured with the store and starts with it', async () => {
+    const secretsDir = await mkdtemp(join(tmpdir(), 'paddock-up-secrets-'));
+    try {
+      const file = join(secretsDir, 'secrets.json');
+      await writeFile(`${file}.key`, randomBytes(32), { mode: 0o600 });
+      await writeEncryptedFileSecretStore({
+        file,
+        keyFile: `${file}.key`,
+        secrets: { 'github-token': 'pdk-canary-up-0f1e2d3c4b5a69788796a5b4c3d2e1f0' },
+      });
+      const dataDir = join(dir, 'secrets-data');
+      const result = await runCli(
+        ['up', '--config', EXAMPLE, '--data-dir', dataDir, '--port', '0', '--check', '--secrets', file],
+        dir,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stdout,
+        /workspace +ws-alice for alice@example\.com: running, supervisor connected/,
+      );
+      const config = JSON.parse(
+        await readFile(join(dataDir, 'workspaces', 'ws-alice', 'supervisor.json'), 'utf8'),
+      );
+      assert.deepEqual(config.secrets, { file, keyFile: `${file}.key` });
+    } finally {
+      await rm(secretsDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--secrets: refuses a store inside the workspaces, one that does not decrypt, and --secrets-key alone', async () => {
+    const dataDir = join(dir, 'exposed-data');
+    const inside = join(dataDir, 'workspaces', 'ws-alice', 'home', 'secrets.json');
+    const exposed = await runCli(
+      ['up', '--config', EXAMPLE, '--data-dir', dataDir, '--port', '0', '--check', '--secrets', inside],
+      dir,
+    );
+    assert.equal(exposed.code, 1, exposed.stderr);
+    assert.match(
+      exposed.stderr,
+      /^error PDK_SECRET_STORE_EXPOSED: .*secrets\.json is inside --data-dir workspaces/,
+    );
+    await assert.rejects(readFile(join(dataDir, 'controlplane.db')), { code: 'ENOENT' });
+
+    const garbage = join(dir, 'garbage.json');
+    await writeFile(
+      garbage,
+      '{"format":"paddock-secrets/v1","kdf":{"name":"raw"},"iv":"","tag":"","data":""}',
+    );
+    await writeFile(`${garbage}.key`, randomBytes(32), { mode: 0o600 });
+    const invalid = await runCli(
+      ['up', '--config', EXAMPLE, '--data-dir', dataDir, '--port', '0', '--check', '--secrets', garbage],
+      dir,
+    );
+    assert.equal(invalid.code, 1, invalid.stderr);
+    assert.match(
+      invalid.stderr,
+      /^error PDK_SECRET_STORE_INVALID: secret store .*garbage\.json did not decrypt/,
+    );
+    await assert.rejects(readFile(join(dataDir, 'controlplane.db')), { code: 'ENOENT' });
+
+    const keyAlone = await runCli(['up', '--config', EXAMPLE, '--secrets-key', garbage], dir);
+    assert.equal(keyAlone.code, 2);
+    assert.match(keyAlone.stderr, /^error PDK_CLI_USAGE: --secrets-key needs --secrets FILE/);
   });
 
   it('takes no positional arguments', async () => {

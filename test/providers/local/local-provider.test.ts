@@ -118,6 +118,33 @@ describe('local provider', () => {
     assert.equal(provider.status('ws-run'), 'absent');
   });
 
+  it('writes its secret store, resolved to absolute paths, into every supervisor config; none without it', async () => {
+    const { identity } = await generateIdentity('ws-plain');
+    await provider.start(spec('ws-plain'), identity, NOWHERE);
+    const plain = JSON.parse(readFileSync(workspaceDirs(dataDir, 'ws-plain').configFile, 'utf8'));
+    assert.equal('secrets' in plain, false);
+    await provider.stop('ws-plain');
+
+    const withSecrets = new LocalProvider({
+      dataDir,
+      stopGraceMs: 3000,
+      secrets: { file: 'relative/secrets.json', keyFile: '/etc/paddock/secrets.key' },
+    });
+    try {
+      for (const id of ['ws-sec-a', 'ws-sec-b']) {
+        const { identity: each } = await generateIdentity(id);
+        await withSecrets.start(spec(id), each, NOWHERE);
+        const config = JSON.parse(readFileSync(workspaceDirs(dataDir, id).configFile, 'utf8'));
+        assert.deepEqual(config.secrets, {
+          file: join(process.cwd(), 'relative', 'secrets.json'),
+          keyFile: '/etc/paddock/secrets.key',
+        });
+      }
+    } finally {
+      await withSecrets.close();
+    }
+  });
+
   it('a supervisor whose provider process died exits by itself', async () => {
     const entry = new URL('./orphan-entry.ts', import.meta.url).pathname;
     const parent = spawn(process.execPath, [entry, dataDir, CONFIG_DIR], {
