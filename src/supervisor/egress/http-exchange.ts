@@ -79,9 +79,10 @@ export async function exchange(input: ExchangeInput): Promise<ExchangeResult> {
     let framing: ReturnType<typeof responseFraming>;
     for (;;) {
       response = await readResponseHead(upstream.reader, input.maxResponseHeadBytes);
-      responded = true;
       framing = responseFraming(response, input.method);
-      if (typeof framing === 'string') throw new Error(framing);
+      if (typeof framing === 'string') throw new Error(`upstream response: ${framing}`);
+      // Only now does anything go to the client; a refused head still gets a 502.
+      responded = true;
       const whole = framing.kind === 'length' ? response.length + framing.length : response.length;
       if (
         response.status < 200 ||

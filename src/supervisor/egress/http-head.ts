@@ -58,16 +58,8 @@ function error(detail: string, reason: HeadError['reason'] = 'request_malformed'
  */
 export function parseRequestHead(buffer: Buffer, maxHeaderBytes: number, maxHeaderCount: number): HeadResult {
   const end = buffer.indexOf(CRLFCRLF);
-  const scanned = end < 0 ? buffer.length : end + 4;
-  // indexOf scans run natively; a byte loop in JS costs more than the rest of the parse.
-  for (let at = buffer.indexOf(0x0a); at >= 0 && at < scanned; at = buffer.indexOf(0x0a, at + 1)) {
-    if (at === 0 || buffer[at - 1] !== 0x0d) return error('bare LF line ending');
-  }
-  for (let at = buffer.indexOf(0x0d); at >= 0 && at < scanned; at = buffer.indexOf(0x0d, at + 1)) {
-    if (at + 1 < buffer.length && buffer[at + 1] !== 0x0a) return error('bare CR in the head');
-  }
-  const nul = buffer.indexOf(0);
-  if (nul >= 0 && nul < scanned) return error('NUL byte in the head');
+  const byteError = headByteError(buffer, end);
+  if (byteError) return error(byteError);
   if (end < 0) {
     return buffer.length > maxHeaderBytes
       ? error(`head exceeds ${maxHeaderBytes} bytes`, 'header_too_large')
@@ -105,21 +97,44 @@ export function parseRequestHead(buffer: Buffer, maxHeaderBytes: number, maxHead
   return { kind: 'head', head: { method, target, version, fields, length: end + 4 } };
 }
 
+/**
+ * A bare LF, a bare CR or a NUL in the head (up to `end`, where CRLFCRLF starts, or all of
+ * `buffer` while the head has not ended), so a head fails as soon as the bytes allow.
+ */
+export function headByteError(buffer: Buffer, end: number): string | undefined {
+  const scanned = end < 0 ? buffer.length : end + 4;
+  // indexOf scans run natively; a byte loop in JS costs more than the rest of the parse.
+  for (let at = buffer.indexOf(0x0a); at >= 0 && at < scanned; at = buffer.indexOf(0x0a, at + 1)) {
+    if (at === 0 || buffer[at - 1] !== 0x0d) return 'bare LF line ending';
+  }
+  for (let at = buffer.indexOf(0x0d); at >= 0 && at < scanned; at = buffer.indexOf(0x0d, at + 1)) {
+    if (at + 1 < buffer.length && buffer[at + 1] !== 0x0a) return 'bare CR in the head';
+  }
+  const nul = buffer.indexOf(0);
+  if (nul >= 0 && nul < scanned) return 'NUL byte in the head';
+  return undefined;
+}
+
 /** Why a block of field lines (split on CRLF, the first element empty) is not acceptable. */
 function fieldError(lines: readonly string[], maxHeaderCount: number): HeadError {
   if (lines.length - 1 > maxHeaderCount)
     return error(`more than ${maxHeaderCount} header fields`, 'header_too_large');
+  return error(fieldLinesProblem(lines));
+}
+
+/** What is wrong in a block of field lines that failed the one-pass check (split on CRLF, the first element empty). */
+export function fieldLinesProblem(lines: readonly string[]): string {
   for (let index = 1; index < lines.length; index++) {
     const line = lines[index]!;
-    if (line.startsWith(' ') || line.startsWith('\t')) return error('obs-fold (folded header line)');
+    if (line.startsWith(' ') || line.startsWith('\t')) return 'obs-fold (folded header line)';
     const colon = line.indexOf(':');
-    if (colon <= 0) return error('header line without a field name');
+    if (colon <= 0) return 'header line without a field name';
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return error(`invalid header name "${name.slice(0, 40)}"`);
+    if (!TOKEN.test(name)) return `invalid header name "${name.slice(0, 40)}"`;
     const value = trimFieldValue(line, colon + 1);
-    if (!FIELD_VALUE.test(value)) return error(`invalid character in header "${name}"`);
+    if (!FIELD_VALUE.test(value)) return `invalid character in header "${name}"`;
   }
-  return error('invalid header line');
+  return 'invalid header line';
 }
 
 /** A field value from `start` with the optional whitespace around it (SP, HTAB) removed. */

@@ -1,4 +1,11 @@
-import { type BodyFraming, type HeaderField, headerValues, trimFieldValue } from './http-head.ts';
+import {
+  type BodyFraming,
+  fieldLinesProblem,
+  type HeaderField,
+  headByteError,
+  headerValues,
+  trimFieldValue,
+} from './http-head.ts';
 
 // Response heads from upstream, parsed only as far as the gateway needs them: where the
 // response ends (so the next request on a keep-alive connection can be checked), whether
@@ -20,27 +27,30 @@ export type ResponseHeadResult =
 
 const DECIMAL = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+// A status line: HTTP/1.x, one SP, a three-digit code from 100, then SP and a reason phrase.
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 // The whole head in one pass: a status line, then fields of a token, a colon and a value of
 // visible characters, SP, HTAB or obs-text (no CR, LF or other controls anywhere).
 const HEAD =
-  /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
+  /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
 
-/** Parses a response head from the start of `buffer`. */
+/** Parses a response head from the start of `buffer`; fails as soon as the bytes seen cannot be a valid head. */
 export function parseResponseHead(buffer: Buffer, maxBytes: number): ResponseHeadResult {
   const end = buffer.indexOf(CRLFCRLF);
-  if (end < 0)
-    return buffer.length > maxBytes
-      ? { kind: 'error', detail: 'response head too large' }
-      : { kind: 'incomplete' };
+  const byteError = headByteError(buffer, end);
+  if (byteError) return { kind: 'error', detail: byteError };
+  if (end < 0 ? buffer.length > maxBytes : end + 4 > maxBytes)
+    return { kind: 'error', detail: `response head too large (over ${maxBytes} bytes)` };
+  if (end < 0) return { kind: 'incomplete' };
   const text = buffer.toString('latin1', 0, end);
   const status = HEAD.exec(text);
   if (!status) {
-    const statusLine = text.split('\r\n', 1)[0]!;
+    const lines = text.split('\r\n');
     return {
       kind: 'error',
-      detail: /^HTTP\/1\.[01] \d{3}(?: [\t\x20-\x7e\x80-\xff]*)?$/.test(statusLine)
-        ? 'invalid response header line'
-        : 'invalid status line',
+      detail: STATUS_LINE.test(lines[0]!)
+        ? fieldLinesProblem(lines)
+        : 'invalid status line (not HTTP/1.x, SP and a three-digit status from 100)',
     };
   }
   const fields: HeaderField[] = [];
@@ -61,7 +71,14 @@ export function parseResponseHead(buffer: Buffer, maxBytes: number): ResponseHea
 /** Response body framing; `close` means the body runs until upstream closes. */
 export type ResponseFraming = BodyFraming | { readonly kind: 'close' };
 
-/** How the response to `method` is delimited (RFC 9112 §6.3), or an error string for ambiguity. */
+/**
+ * How the response to `method` is delimited (RFC 9112 §6.3), or an error string for
+ * ambiguity. As for requests: Content-Length with Transfer-Encoding, more than one
+ * Content-Length (even equal, which RFC 9110 §8.6 would allow), a Content-Length that is not
+ * plain digits, and Transfer-Encoding in HTTP/1.0 are refused. A Transfer-Encoding whose
+ * last coding is not a single `chunked` is refused too, not read to close as §6.3 allows:
+ * a client that reads it as chunked would take what follows as a second response.
+ */
 export function responseFraming(head: ResponseHead, method: string): ResponseFraming | string {
   if (method === 'HEAD' || head.status < 200 || head.status === 204 || head.status === 304)
     return { kind: 'none' };
@@ -69,24 +86,20 @@ export function responseFraming(head: ResponseHead, method: string): ResponseFra
   const lengths = headerValues(head, 'content-length');
   if (encodings.length > 0) {
     if (lengths.length > 0) return 'response has both Content-Length and Transfer-Encoding';
+    if (head.version === '1.0') return 'Transfer-Encoding in an HTTP/1.0 response';
     const codings = encodings
       .join(',')
       .split(',')
       .map((coding) => coding.trim().toLowerCase());
     return codings.at(-1) === 'chunked' && codings.filter((c) => c === 'chunked').length === 1
       ? { kind: 'chunked' }
-      : { kind: 'close' };
+      : 'response Transfer-Encoding does not end in a single "chunked"';
   }
-  if (lengths.length === 1 && DECIMAL.test(lengths[0]!)) {
+  if (lengths.length > 1) return 'response has more than one Content-Length';
+  if (lengths.length === 1) {
+    if (!DECIMAL.test(lengths[0]!)) return 'response Content-Length is not a decimal number';
     const length = Number(lengths[0]);
     return length === 0 ? { kind: 'none' } : { kind: 'length', length };
-  }
-  if (lengths.length > 0) {
-    const distinct = new Set(lengths.flatMap((value) => value.split(',').map((part) => part.trim())));
-    const [only] = distinct;
-    if (distinct.size !== 1 || !only || !/^\d{1,15}$/.test(only))
-      return 'response has an invalid Content-Length';
-    return Number(only) === 0 ? { kind: 'none' } : { kind: 'length', length: Number(only) };
   }
   return { kind: 'close' };
 }

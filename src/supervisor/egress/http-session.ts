@@ -246,6 +246,19 @@ class HttpSession {
     } catch (error) {
       this.closeUpstream();
       const failure = error as ExchangeError;
+      // The request went upstream (in part at least) under this decision: audited like any
+      // inspected request, with what failed and without a response code, as none was relayed.
+      if (admitted.inspect) {
+        core.audit.request(
+          {
+            ...decision,
+            detail: [decision.detail, `the exchange failed: ${failure.message}`].filter(Boolean).join('; '),
+          },
+          { method: head.method, url, userAgent: headerValue(head, 'user-agent') },
+          facts,
+          reviewId,
+        );
+      }
       if (failure.clientFault) {
         core.log.malformed({
           connectionId: connection.id,
