@@ -1,6 +1,10 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PaddockError } from '../core/errors.ts';
-import type { EncryptedFileSecretStoreOptions } from '../supervisor/index.ts';
+import {
+  assertSecretStoreOutside,
+  type EncryptedFileSecretStoreOptions,
+  openEncryptedFileSecretStore,
+} from '../supervisor/index.ts';
 
 // `--secrets FILE [--secrets-key FILE]`: the encrypted secret store the egress gateway injects
 // the blueprint's credentials from (docs/egress.md), the same for `paddock run` and `paddock up`.
@@ -26,4 +30,17 @@ export function secretStorePaths(
   }
   const path = resolve(cwd, file);
   return { file: path, keyFile: typeof keyFile === 'string' ? resolve(cwd, keyFile) : `${path}.key` };
+}
+
+/**
+ * For `paddock up` and `paddock serve`, whose local workspaces get the store: checked here as
+ * each workspace's supervisor checks it at start, so a bad store fails the command, not every
+ * workspace. Outside the workspaces under `dataDir` (their workdirs and homes), and it decrypts.
+ */
+export async function checkWorkspaceSecretStore(
+  store: EncryptedFileSecretStoreOptions,
+  dataDir: string,
+): Promise<void> {
+  assertSecretStoreOutside(store, [{ label: '--data-dir workspaces', path: join(dataDir, 'workspaces') }]);
+  await openEncryptedFileSecretStore(store);
 }

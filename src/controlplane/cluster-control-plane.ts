@@ -16,6 +16,7 @@ import {
   KubeVirtProvider,
   kubeApiFrom,
   LocalProvider,
+  type LocalProviderOptions,
   parseAzureSettings,
   parseKubeVirtSettings,
   type WorkspaceProvider,
@@ -103,6 +104,12 @@ export interface ClusterControlPlaneOptions {
   readonly auditCheckpointMs?: number;
   /** The session key every replica mounts (src/controlplane/sessions/session-key.ts). Default DEFAULT_SERVE_SESSION_KEY_FILE. */
   readonly sessionKeyFile?: string;
+  /**
+   * The encrypted secret store the `local` provider's workspaces inject credentials from
+   * (LocalProviderOptions.secrets; absolute paths, outside the data directory's workspaces).
+   * Default none: credentialed services fail closed. Other providers get none yet.
+   */
+  readonly secrets?: LocalProviderOptions['secrets'];
 }
 
 export interface ClusterControlPlane {
@@ -157,7 +164,11 @@ async function buildProviders(
 ): Promise<Map<string, WorkspaceProvider>> {
   const providers = new Map<string, WorkspaceProvider>();
   for (const name of providersNamed(options.state)) {
-    if (name === 'local') providers.set('local', new LocalProvider({ dataDir, audit }));
+    if (name === 'local')
+      providers.set(
+        'local',
+        new LocalProvider({ dataDir, audit, ...(options.secrets ? { secrets: options.secrets } : {}) }),
+      );
     else if (name === 'kubevirt') {
       const settings = parseKubeVirtSettings(
         readSettingsFile(options.settingsFiles?.kubevirt ?? DEFAULT_SETTINGS_FILES.kubevirt),

@@ -25,7 +25,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
     summary: 'run the control plane as one replica on a cluster (PostgreSQL, leader-elected reconciler)',
-    usage: '[--config DIR] [--data-dir DIR] [--host ADDR] [--port N] [--public-url URL] [--approved-by NAME]',
+    usage:
+      '[--config DIR] [--data-dir DIR] [--host ADDR] [--port N] [--public-url URL] [--approved-by NAME] [--secrets FILE [--secrets-key FILE]]',
     load: async () => (await import('./serve.ts')).serveCommand,
   },
   {

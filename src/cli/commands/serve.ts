@@ -16,6 +16,7 @@ import { PaddockError } from '../../core/errors.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { writeJson } from '../output.ts';
+import { checkWorkspaceSecretStore, SECRETS_OPTION, secretStorePaths } from '../secrets-option.ts';
 
 const HELP = `Runs the control plane as one replica of several on a cluster (what the Helm chart
 runs), until SIGTERM: the shared store is PostgreSQL ($${ENV.databaseUrl}, required; SQLite
@@ -49,6 +50,9 @@ ${CONFIG_HELP}
       --audit-checkpoint MS     how often the audit leader checkpoints new events (default 60000)
       --release-keys DIR        policy release signing keys, CHANNEL.online.pem and CHANNEL.signer-N.pem (default ${DEFAULT_RELEASE_KEYS_DIR})
       --session-key FILE        key sealing the stored IdP refresh tokens (32 bytes, base64; default ${DEFAULT_SERVE_SESSION_KEY_FILE})
+      --secrets FILE            encrypted secret store the local provider's workspaces inject service
+                                credentials from (outside the data directory's workspaces; docs/egress.md)
+      --secrets-key FILE        key of the secret store (default: FILE.key)
 ${JSON_HELP}
 `;
 
@@ -67,7 +71,8 @@ function integerOption(name: string, value: unknown, fallback: number, min: numb
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the control plane as one replica on a cluster (PostgreSQL, leader-elected reconciler)',
-  usage: '[--config DIR] [--data-dir DIR] [--host ADDR] [--port N] [--public-url URL] [--approved-by NAME]',
+  usage:
+    '[--config DIR] [--data-dir DIR] [--host ADDR] [--port N] [--public-url URL] [--approved-by NAME] [--secrets FILE [--secrets-key FILE]]',
   help: HELP,
   options: {
     ...CONFIG_OPTION,
@@ -86,6 +91,7 @@ export const serveCommand: Command = {
     'audit-checkpoint': { type: 'string' },
     'session-key': { type: 'string' },
     'release-keys': { type: 'string' },
+    ...SECRETS_OPTION,
   },
   async run(ctx) {
     if (ctx.positionals.length > 0)
@@ -120,6 +126,8 @@ export const serveCommand: Command = {
     const auditKey = text('audit-key');
     const sessionKey = text('session-key');
     const releaseKeys = text('release-keys');
+    const secrets = secretStorePaths(ctx.cwd, ctx.values['secrets'], ctx.values['secrets-key']);
+    if (secrets) await checkWorkspaceSecretStore(secrets, dataDir);
     const plane = await startClusterControlPlane({
       state,
       configDir,
@@ -146,6 +154,7 @@ export const serveCommand: Command = {
       ...(auditKey ? { auditKeyFile: resolve(ctx.cwd, auditKey) } : {}),
       ...(sessionKey ? { sessionKeyFile: resolve(ctx.cwd, sessionKey) } : {}),
       ...(releaseKeys ? { releaseKeysDir: resolve(ctx.cwd, releaseKeys) } : {}),
+      ...(secrets ? { secrets } : {}),
       auditCheckpointMs: integerOption('audit-checkpoint', text('audit-checkpoint'), 60_000, 100, 86_400_000),
       env: ctx.env,
     });

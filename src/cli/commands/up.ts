@@ -5,15 +5,11 @@ import { requireValidRepository } from '../../config/index.ts';
 import { startLocalControlPlane } from '../../controlplane/local-control-plane.ts';
 import { ENV } from '../../core/env.ts';
 import { PaddockError } from '../../core/errors.ts';
-import {
-  assertSecretStoreOutside,
-  openEncryptedFileSecretStore,
-  probeSandboxFeatures,
-} from '../../supervisor/index.ts';
+import { probeSandboxFeatures } from '../../supervisor/index.ts';
 import { CONFIG_HELP, CONFIG_OPTION, type Command, JSON_HELP, JSON_OPTION } from '../command.ts';
 import { resolveConfigDir } from '../config-dir.ts';
 import { writeJson } from '../output.ts';
-import { SECRETS_OPTION, secretStorePaths } from '../secrets-option.ts';
+import { checkWorkspaceSecretStore, SECRETS_OPTION, secretStorePaths } from '../secrets-option.ts';
 import { displayPath, summarize } from './validate.ts';
 
 const HELP = `Brings Paddock up locally from a desired-state directory and keeps it up until
@@ -79,14 +75,7 @@ export const upCommand: Command = {
     const port = parsePort(ctx.values['port'] as string | undefined);
     const check = ctx.values['check'] === true || Boolean(ctx.env['CI']);
     const secrets = secretStorePaths(ctx.cwd, ctx.values['secrets'], ctx.values['secrets-key']);
-    if (secrets) {
-      // Checked here as each supervisor checks it at start, so a bad store fails `up`, not
-      // every workspace: outside the workspaces (their workdirs and homes), and it decrypts.
-      assertSecretStoreOutside(secrets, [
-        { label: '--data-dir workspaces', path: join(dataDir, 'workspaces') },
-      ]);
-      await openEncryptedFileSecretStore(secrets);
-    }
+    if (secrets) await checkWorkspaceSecretStore(secrets, dataDir);
     const { state } = await requireValidRepository(configDir);
     const missing = probeSandboxFeatures().filter((feature) => feature.required && feature.status !== 'ok');
     if (missing.length > 0)
