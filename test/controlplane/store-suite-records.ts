@@ -204,6 +204,12 @@ export function describeStoreRecords(ctx: StoreContext): void {
       await ctx.store.createSession({ id: 's-2', userId: ADA.id, expiresAt: start + 2 * HOUR });
       ctx.clock.t = start + 60_000;
       assert.equal((await ctx.store.touchSession('s-1'))?.lastSeenAt, start + 60_000);
+      // A touch from earlier that commits late (another connection, another replica) does not
+      // move it back, and neither does a use.
+      ctx.clock.t = start + 30_000;
+      assert.equal((await ctx.store.touchSession('s-1'))?.lastSeenAt, start + 60_000);
+      assert.equal((await ctx.store.recordSessionUse('s-1', HOUR))?.session.lastSeenAt, start + 60_000);
+      ctx.clock.t = start + 60_000;
       assert.deepEqual(
         (await ctx.store.listActiveSessions(ADA.id)).map((s) => s.id),
         ['s-2', 's-1'],

@@ -51,9 +51,10 @@ export async function recordSessionUse(
   now: number,
 ): Promise<SessionWithAuth | undefined> {
   const rows = await db.query(
-    `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
-       AND last_seen_at > ? RETURNING ${COLUMNS}`,
-    [now, id, now, now - Math.floor(idleMs)],
+    // Never backwards, as touchSession: uses committed out of order keep the latest.
+    `UPDATE sessions SET last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END
+       WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND last_seen_at > ? RETURNING ${COLUMNS}`,
+    [now, now, id, now, now - Math.floor(idleMs)],
   );
   return rows[0] && toSessionWithAuth(rows[0]);
 }

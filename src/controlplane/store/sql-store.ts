@@ -259,9 +259,12 @@ export class SqlStore implements Store {
   async touchSession(id: string): Promise<SessionRecord | undefined> {
     const now = this.#now();
     const rows = await this.#db.query(
-      `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
+      // Never backwards: touches sent at once (several connections, several replicas) commit
+      // in any order, and an older one landing last would idle out a session in use.
+      `UPDATE sessions SET last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END
+         WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
          RETURNING ${SESSION_COLUMNS}`,
-      [now, id, now],
+      [now, now, id, now],
     );
     return rows[0] && toSession(rows[0]);
   }
