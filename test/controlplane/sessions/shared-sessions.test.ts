@@ -65,14 +65,17 @@ async function dumpEveryTable(url: string): Promise<string> {
   });
 }
 
-/** Resolves once `count` session-refresh claims wait on a row lock (another client holds the row). */
+/**
+ * Resolves once `count` backends wait on a lock in this database: the refresh claims, held by
+ * the row `client` locked (nothing else writes meanwhile). Not matched on the query text: a
+ * backend queued behind the first waiter (a tuple lock) can still show its previous query.
+ */
 async function claimsWaiting(client: pg.Client, count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const { rows } = await client.query<{ waiting: string }>(
       `SELECT count(*) AS waiting FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock'
-           AND query LIKE 'UPDATE sessions SET refresh_version%'`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
     );
     if (Number(rows[0]!.waiting) >= count) return;
     if (Date.now() > deadline)
@@ -262,7 +265,10 @@ describe('sessions shared by two replicas (PostgreSQL)', () => {
     // The victim's session is untouched.
     assert.equal((await fetch(`${b.origin}/api/me`, { headers: bearer(victim) })).status, 200);
     // And a tampered ciphertext does not open either.
-    const flipped = `${victimSealed.slice(0, -2)}${victimSealed.endsWith('A') ? 'B' : 'A'}${victimSealed.slice(-1)}`;
+    // The second-to-last character (all its bits are data), always changed: 'A' unless it is one.
+    const changed = victimSealed.at(-2) === 'A' ? 'B' : 'A';
+    const flipped = `${victimSealed.slice(0, -2)}${changed}${victimSealed.slice(-1)}`;
+    assert.notEqual(flipped, victimSealed);
     assert.throws(
       () => key.open(victimId, flipped),
       (error: unknown) => isPaddockError(error, 'PDK_AUTH_SESSION_KEY'),
