@@ -39,8 +39,8 @@
 #define PIPE_BYTES (1024 * 1024)
 // Each socket's send buffer (the kernel doubles it: 8 MiB, twice the autotuning ceiling). A
 // bulk tunnel then moves a whole pipe per wake-up instead of stopping at a full buffer: on
-// loopback with cubic, a median of 84-90% of a direct connection against 74-79% with the
-// autotuned buffer (npm run bench -- proxy, part (a)). The memory is TCP's, accounted and
+// loopback with cubic, paired runs gave a median of 84-90% of a direct connection against
+// 74-79% with the autotuned buffer, on a two-core VM. The memory is TCP's, accounted and
 // bounded by tcp_mem like any socket's; per tunnel at most two send buffers and two pipes, and
 // the gateway bounds tunnels per sandbox (maxConnections).
 #define SEND_BUFFER_BYTES (4 * 1024 * 1024)
