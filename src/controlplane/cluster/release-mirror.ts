@@ -56,6 +56,8 @@ export class ReleaseMirror {
   readonly #known = new Map<MetadataKey, string>();
   readonly #knownBlobs = new Set<string>();
   readonly #refusedRoots = new Set<MetadataKey>();
+  /** Bundles whose stored bytes do not hash to their name: logged once each, never written. */
+  readonly #refusedBlobs = new Set<string>();
 
   constructor(options: ReleaseMirrorOptions) {
     this.#options = options;
@@ -99,6 +101,15 @@ export class ReleaseMirror {
       else missingBlobs.push(hash);
     }
     for (const [hash, content] of await readBlobs(pool, missingBlobs)) {
+      // Content-addressed: a row whose bytes are not its name is never written (the supervisor
+      // would refuse it too, but a copy serves only what the store's index promises).
+      if (sha256Of(content) !== hash) {
+        if (!this.#refusedBlobs.has(hash))
+          log.error({ sha256: hash }, 'a bundle in the store does not match its hash: not written');
+        this.#refusedBlobs.add(hash);
+        continue;
+      }
+      this.#refusedBlobs.delete(hash);
       this.#write(join(this.#options.dir, 'blobs', hash), content);
       this.#knownBlobs.add(hash);
     }
