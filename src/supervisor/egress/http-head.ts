@@ -44,7 +44,7 @@ const TARGET = /^[\x21-\x7e]+$/;
 // Field values: visible ASCII, SP, HTAB and obs-text; no CTLs.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // Field lines, each preceded by CRLF: a token, a colon, then a value without CTLs.
-const FIELD_LINES = /^(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
+export const FIELD_LINES = /^(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 function error(detail: string, reason: HeadError['reason'] = 'request_malformed'): HeadError {

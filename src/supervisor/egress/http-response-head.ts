@@ -1,5 +1,6 @@
 import {
   type BodyFraming,
+  FIELD_LINES,
   fieldLinesProblem,
   type HeaderField,
   headByteError,
@@ -29,10 +30,9 @@ const DECIMAL = /^\d{1,15}$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 // A status line: HTTP/1.x, one SP, a three-digit code from 100, then SP and a reason phrase.
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-// The whole head in one pass: a status line, then fields of a token, a colon and a value of
-// visible characters, SP, HTAB or obs-text (no CR, LF or other controls anywhere).
-const HEAD =
-  /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
+// The whole head in one pass: the status line, then the request side's field lines (a token,
+// a colon and a value of visible characters, SP, HTAB or obs-text; no CR, LF or other controls).
+const HEAD = new RegExp(`${STATUS_LINE.source.slice(0, -1)}${FIELD_LINES.source.slice(1)}`);
 
 /** Parses a response head from the start of `buffer`; fails as soon as the bytes seen cannot be a valid head. */
 export function parseResponseHead(buffer: Buffer, maxBytes: number): ResponseHeadResult {
