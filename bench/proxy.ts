@@ -58,14 +58,18 @@ async function everyRound<T>(variants: Array<[string, () => Promise<T>]>): Promi
 }
 
 /** Each variant's best result over the rounds (`better` decides). */
+function best<T>(rounds: Record<string, T[]>, better: (a: T, b: T) => boolean): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, values]) => [name, values.reduce((a, b) => (better(b, a) ? b : a))]),
+  );
+}
+
+/** Runs the rounds and keeps each variant's best result. */
 async function bestOf<T>(
   variants: Array<[string, () => Promise<T>]>,
   better: (a: T, b: T) => boolean,
 ): Promise<Record<string, T>> {
-  const rounds = await everyRound(variants);
-  return Object.fromEntries(
-    Object.entries(rounds).map(([name, values]) => [name, values.reduce((a, b) => (better(b, a) ? b : a))]),
-  );
+  return best(await everyRound(variants), better);
 }
 
 const median = (values: number[]) => {
@@ -212,9 +216,7 @@ try {
       ['direct', bulk(0)],
       ...proxies.map(([name, port]) => [name, bulk(port)] as [string, () => Promise<number>]),
     ]);
-    throughput = Object.fromEntries(
-      Object.entries(rounds).map(([name, values]) => [name, Math.max(...values)]),
-    );
+    throughput = best(rounds, higher);
     // Beside the best figures, the median of each round's own ratio: a direct run the machine
     // happened to favour moves the first and not the second.
     throughputMedianRatio = Object.fromEntries(
