@@ -15,7 +15,7 @@ import {
 } from '../../src/controlplane/local-control-plane.ts';
 import type { WorkspacePolicyStatus } from '../../src/controlplane/releases/index.ts';
 import { runCli } from '../cli/commands/run-cli.ts';
-import { collect } from './channel/terminal-output.ts';
+import { collect } from '../support/terminal-output.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/platform');
 const ALICE = 'alice@example.com';

@@ -16,7 +16,7 @@ import {
 } from '../../../src/controlplane/local-control-plane.ts';
 import type { AuditEventRecord } from '../../../src/controlplane/store/store.ts';
 import { runCli } from '../../cli/commands/run-cli.ts';
-import { collect } from '../channel/terminal-output.ts';
+import { collect } from '../../support/terminal-output.ts';
 
 const CONFIG_DIR = resolve(import.meta.dirname, '../../../examples/platform');
 const ALICE = 'alice@example.com';

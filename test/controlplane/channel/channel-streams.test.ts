@@ -16,7 +16,7 @@ import { isPaddockError, PaddockError } from '../../../src/core/errors.ts';
 import { ChannelClient } from '../../../src/supervisor/workspace/channel-client.ts';
 import { dial, dialAndHello, startChannel } from './channel-support.ts';
 import { plainPtyShell } from './plain-pty-shell.ts';
-import { collect } from './terminal-output.ts';
+import { collect } from '../../support/terminal-output.ts';
 
 // Terminal streams over a real channel: the supervisor's ChannelClient dials a real server,
 // and each terminal is a real shell on a real pty. Here the shell is NOT sandboxed (a plain

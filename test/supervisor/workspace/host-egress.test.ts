@@ -21,7 +21,8 @@ import { staticResolver } from '../../../src/supervisor/egress/index.ts';
 import { PolicyHolder } from '../../../src/supervisor/policy/index.ts';
 import { ChannelReviewGate } from '../../../src/supervisor/workspace/channel-review-gate.ts';
 import { startHostEgress, windowsRootStore } from '../../../src/supervisor/workspace/host-egress.ts';
-import type { TerminalEnd, WorkspaceTerminal } from '../../../src/supervisor/workspace/pty-terminal.ts';
+import type { WorkspaceTerminal } from '../../../src/supervisor/workspace/pty-terminal.ts';
+import { collect } from '../../support/terminal-output.ts';
 import {
   openWorkspaceAudit,
   type WorkspaceAudit,
@@ -89,36 +90,6 @@ function spooled(stateDir: string): OcsfEvent[] {
         .filter(Boolean)
         .map((line) => (JSON.parse(line) as { event: OcsfEvent }).event),
     );
-}
-
-/** A host terminal's output, waited on by pattern. */
-function collect(terminal: WorkspaceTerminal) {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  terminal.onData((data) => {
-    text += data.toString('utf8');
-    for (const waiter of waiters.splice(0)) waiter();
-  });
-  const exit = new Promise<TerminalEnd>((resolve) => terminal.onExit(resolve));
-  return {
-    exit,
-    until(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${pattern} in ${JSON.stringify(text.slice(-1500))}`)),
-          timeoutMs,
-        );
-        const look = () => {
-          const match = pattern.exec(text);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match);
-          } else waiters.push(look);
-        };
-        look();
-      });
-    },
-  };
 }
 
 describe("Windows host egress on Linux: the workspace's gateway on loopback for the host account (config.hostEgress)", () => {
@@ -304,7 +275,7 @@ describe("Windows host egress on Linux: the workspace's gateway on loopback for 
   it("inside a host shell terminal the account's curl, with the environment a Windows guest sets, goes through the gateway; a review-gated write names the one user with a terminal", async () => {
     const request = { cols: 200, rows: 24, mode: 'shell' as const, attachId: 'at-1' };
     const shell = await terminals.open({ ...request, userId: 'alice@example.com' });
-    const output = collect(shell);
+    const output = collect(shell, 20_000);
     let second: WorkspaceTerminal | undefined;
     try {
       const env = `HTTPS_PROXY=${proxy()} HTTP_PROXY=${proxy()} NO_PROXY=localhost,127.0.0.1 SSL_CERT_FILE=${hostEgress.caCertFile} CURL_CA_BUNDLE=${hostEgress.caCertFile}`;

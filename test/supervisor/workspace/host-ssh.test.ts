@@ -11,6 +11,7 @@ import { PaddockError } from '../../../src/core/errors.ts';
 import { type HostSsh, prepareHostSsh } from '../../../src/supervisor/workspace/host-ssh.ts';
 import { openHostSshPty, openHostSshStream } from '../../../src/supervisor/workspace/host-ssh-terminal.ts';
 import type { TerminalEnd, WorkspaceTerminal } from '../../../src/supervisor/workspace/pty-terminal.ts';
+import { collect } from '../../support/terminal-output.ts';
 import { workspaceTerminals } from '../../../src/supervisor/workspace/workspace-terminals.ts';
 import { assertValidOcsf } from '../../audit/ocsf-schema.ts';
 import { freePort, type HostSshd, keyPair, startHostSshd, strictDir } from '../../support/host-sshd.ts';
@@ -22,38 +23,6 @@ import { pinnedSshOptions, runSsh, type SshResult } from '../../support/ssh-clie
 // (node-pty; ConPTY on Windows). Runs as root: root is the one account here.
 
 const SSH_CLIENT = execFileSync('sh', ['-c', 'command -v ssh']).toString().trim();
-
-/** A host terminal's output as text, waited on by pattern, and its end. */
-function collect(terminal: WorkspaceTerminal) {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  terminal.onData((data) => {
-    text += data.toString('utf8');
-    for (const waiter of waiters.splice(0)) waiter();
-  });
-  const exit = new Promise<TerminalEnd>((resolve) => terminal.onExit(resolve));
-  return {
-    get text() {
-      return text;
-    },
-    exit,
-    until(pattern: RegExp, timeoutMs = 15_000): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${pattern} in ${JSON.stringify(text.slice(-800))}`)),
-          timeoutMs,
-        );
-        const look = () => {
-          if (pattern.test(text)) {
-            clearTimeout(timer);
-            resolve();
-          } else waiters.push(look);
-        };
-        look();
-      });
-    },
-  };
-}
 
 /** OpenSSH's client, as a user's would run, to 127.0.0.1:port with `identity`, pinning `knownHosts`. */
 function ssh(port: number, identity: string, knownHosts: string, command: string): Promise<SshResult> {
@@ -167,7 +136,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
 
   it('shell mode: the OpenSSH client on a pty logs in as the account, runs a command, resizes, and gives its exit status', async () => {
     const terminal = await openHostSshPty(host, { cols: 80, rows: 24 });
-    const output = collect(terminal);
+    const output = collect(terminal, 15_000);
     terminal.write(Buffer.from('stty size; echo "host-$((6*7))-$(id -un)"\n'));
     await output.until(/host-42-root/);
     await output.until(/\b24 80\r\n/);
@@ -181,7 +150,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
 
   it("attack: the user's keystrokes cannot command the local ssh client (no ~. or ~C escapes)", async () => {
     const terminal = await openHostSshPty(host, { cols: 80, rows: 24 });
-    const output = collect(terminal);
+    const output = collect(terminal, 15_000);
     terminal.write(Buffer.from('echo "ready-$((1+1))"\n'));
     await output.until(/ready-2/);
     // After a newline, `~C` would open the client's command line (forwardings) and `~.` would cut the connection.
@@ -202,7 +171,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
     } finally {
       delete process.env['PADDOCK_HOST_SSH_TEST_SECRET'];
     }
-    const output = collect(terminal);
+    const output = collect(terminal, 15_000);
     terminal.write(Buffer.from('echo "up-$((3+3))"\n'));
     await output.until(/up-6/);
     // The client is the process pinning a known_hosts file in this test's directory.
@@ -256,7 +225,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
   it("ssh mode: the server's banner waits for the first listener; pause() holds its output until resume()", async () => {
     const terminal = await openHostSshStream(host);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const output = collect(terminal);
+    const output = collect(terminal, 15_000);
     await output.until(/^SSH-2\.0-OpenSSH/);
     terminal.pause();
     const before = output.text.length;
@@ -277,7 +246,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
     const pinnedElsewhere = prepareHostSsh({ ...config, hostKeyFile: `${other.key}.pub` }, stateDir);
     const marker = join(dir, 'impostor-ran');
     const terminal = await openHostSshPty(pinnedElsewhere, { cols: 80, rows: 24 });
-    const output = collect(terminal);
+    const output = collect(terminal, 15_000);
     terminal.write(Buffer.from(`touch ${marker}\n`));
     const end = await output.exit;
     assert.equal(end.exitCode, 255);
@@ -290,14 +259,14 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
   it("a supervisor key the server's AuthorizedKeysFile does not list is refused; prepare puts it back", async () => {
     writeFileSync(config.authorizedKeysFile, `${mallory.pub}\n`);
     const refused = await openHostSshPty(host, { cols: 80, rows: 24 });
-    const output = collect(refused);
+    const output = collect(refused, 15_000);
     const end = await output.exit;
     assert.equal(end.exitCode, 255);
     assert.match(output.text, /Permission denied \(publickey\)/);
 
     host = prepareHostSsh(config, stateDir);
     const terminal = await openHostSshPty(host, { cols: 80, rows: 24 });
-    const again = collect(terminal);
+    const again = collect(terminal, 15_000);
     terminal.write(Buffer.from('echo "back-$((2+2))"; exit\n'));
     await again.until(/back-4/);
     assert.equal((await again.exit).exitCode, 0);
@@ -345,7 +314,7 @@ describe("host terminals (config.hostSsh, the Windows guest path) against Linux'
     assert.equal(terminals.sshHostKey, host.hostKey, 'the announced key is the pinned one');
     const request = { cols: 80, rows: 24, userId: 'ada@example.com', attachId: 'at-shell' } as const;
     const shell = await terminals.open({ ...request, mode: 'shell' });
-    const output = collect(shell);
+    const output = collect(shell, 15_000);
     shell.write(Buffer.from('exit 3\n'));
     assert.equal((await output.exit).exitCode, 3);
     const stream = await terminals.open({ ...request, mode: 'ssh', attachId: 'at-ssh' });

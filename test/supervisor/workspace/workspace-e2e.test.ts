@@ -11,7 +11,7 @@ import { WorkspaceLifecycle } from '../../../src/controlplane/workspaces/index.t
 import { readIdentityFile, signChannelCredential } from '../../../src/core/channel/index.ts';
 import { LocalProvider, workspaceDirs } from '../../../src/providers/index.ts';
 import { dial } from '../../controlplane/channel/channel-support.ts';
-import { collect } from '../../controlplane/channel/terminal-output.ts';
+import { collect } from '../../support/terminal-output.ts';
 
 // End to end, all real: the control plane's lifecycle starts a workspace through the local
 // provider, whose supervisor process dials the channel server (a unix socket here); terminals

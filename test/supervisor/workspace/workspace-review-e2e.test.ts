@@ -9,7 +9,7 @@ import { ReviewQueue } from '../../../src/controlplane/reviews/queue.ts';
 import { WorkspaceLifecycle } from '../../../src/controlplane/workspaces/index.ts';
 import { isPaddockError } from '../../../src/core/errors.ts';
 import { LocalProvider } from '../../../src/providers/index.ts';
-import { collect } from '../../controlplane/channel/terminal-output.ts';
+import { collect } from '../../support/terminal-output.ts';
 
 // End to end, all real: the control plane's lifecycle starts a workspace (example platform,
 // coding-agent blueprint) through the local provider; its supervisor dials the channel server,

@@ -17,7 +17,7 @@ import { openStore, type Store } from '../../../src/controlplane/index.ts';
 import { WorkspaceLifecycle } from '../../../src/controlplane/workspaces/index.ts';
 import { LocalProvider, workspaceDirs } from '../../../src/providers/index.ts';
 import { writeEncryptedFileSecretStore } from '../../../src/supervisor/index.ts';
-import { collect } from '../../controlplane/channel/terminal-output.ts';
+import { collect } from '../../support/terminal-output.ts';
 import { until } from '../../support/cluster-releases.ts';
 import { startUpstream, type Upstream } from '../egress-fixtures.ts';
 
