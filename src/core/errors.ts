@@ -193,7 +193,7 @@ export const ERRORS = {
   },
   PDK_SECRET_NOT_FOUND: {
     message: 'secret not found',
-    fix: "Add the secret named by the service's `credential` to the supervisor's secret store, or correct the name in the blueprint.",
+    fix: "Add the secret named by the service's `credential` to the supervisor's secret store, or correct the name in the blueprint. A supervisor started without a store has none: give one with `paddock run --secrets FILE`, or `paddock up` / `paddock serve --secrets FILE` for local workspaces (KubeVirt and Azure workspaces have no store yet, docs/egress.md).",
     status: 404,
     expose: false,
   },
